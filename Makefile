@@ -1,0 +1,47 @@
+# make        build every edition of the book as PDF and EPUB (installing what it needs)
+# make test   run the tests
+BOOK    ?= manuscript
+OUT     ?= build
+PYTHON  ?= python3
+VENV    := .venv
+PUBLISH := $(VENV)/bin/publish
+
+# Output names come from book.yaml: build/<slug>.<edition>.pdf|epub
+SLUG     := $(shell sed -n 's/^slug:[[:space:]]*\([a-z0-9-]*\).*/\1/p' $(BOOK)/book.yaml)
+EDITIONS := $(shell awk '/^editions:/{f=1;next} /^[^[:space:]#]/{f=0} f && /^  [A-Za-z-]+:/{sub(":.*","",$$1); print $$1}' $(BOOK)/book.yaml)
+PDFS  := $(foreach e,$(EDITIONS),$(OUT)/$(SLUG).$(e).pdf)
+EPUBS := $(foreach e,$(EDITIONS),$(OUT)/$(SLUG).$(e).epub)
+INPUTS := $(shell find $(BOOK) layouts fonts src -type f -not -name '*.pyc') pyproject.toml
+
+.PHONY: all pdf epub test check clean system-packages
+.DELETE_ON_ERROR:
+
+all: pdf epub
+pdf: $(PDFS)
+epub: $(EPUBS)
+
+# Debian packages: WeasyPrint's Pango and HarfBuzz subsetter, Java for epubcheck, poppler for pdffonts.
+$(VENV)/.system-packages: .ci/system-packages.txt
+	bash .ci/install-system-packages
+	@mkdir -p $(VENV) && touch $@
+
+$(VENV)/.installed: pyproject.toml $(VENV)/.system-packages
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $@
+
+$(PDFS) &: $(INPUTS) $(VENV)/.installed
+	$(PUBLISH) build --book $(BOOK) --out $(OUT) --format pdf
+
+$(EPUBS) &: $(INPUTS) $(VENV)/.installed
+	$(PUBLISH) build --book $(BOOK) --out $(OUT) --format epub
+
+test: $(VENV)/.installed
+	$(VENV)/bin/pytest -q
+
+check: $(PDFS) $(EPUBS)
+	$(PUBLISH) check $(PDFS) $(EPUBS)
+
+clean:
+	rm -rf $(OUT)

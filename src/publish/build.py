@@ -1,0 +1,101 @@
+"""The pipeline, stage after stage: manuscript → edition → layouts → PDF / EPUB, each output atomic."""
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import yaml
+
+from . import edition as editions
+from . import fonts, layouts, manuscript
+from .errors import PublishError
+from .output import write_atomic
+
+FORMATS = ("pdf", "epub")
+
+
+@dataclass(frozen=True)
+class Output:
+    edition: str
+    format: str
+    path: Path
+
+
+def source_date(book: Path) -> datetime:
+    """SOURCE_DATE_EPOCH, else the manuscript's last commit, else its newest file: never the clock."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is None:
+        try:
+            epoch = subprocess.run(["git", "log", "-1", "--format=%ct", "--", "."], cwd=book,
+                                   capture_output=True, text=True, check=True).stdout.strip() or None
+        except (OSError, subprocess.CalledProcessError):
+            epoch = None
+    if epoch is None:
+        epoch = max(p.stat().st_mtime for p in book.rglob("*") if p.is_file())
+    try:
+        return datetime.fromtimestamp(int(float(epoch)), timezone.utc)
+    except ValueError:
+        raise PublishError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds",
+                           hint="unset it, or set it to e.g. $(git log -1 --format=%ct)") from None
+
+
+def labels(book: manuscript.Manuscript) -> dict[str, str]:
+    """The default layouts' labels, overridden by the book's own layouts/labels.yaml if it has one."""
+    merged = dict(layouts.default_labels())
+    own = book.layouts / "labels.yaml" if book.layouts else None
+    if own and own.is_file():
+        merged.update(yaml.safe_load(own.read_text(encoding="utf-8")) or {})
+    return merged
+
+
+def printed_pieces(book: manuscript.Manuscript, edition: editions.Edition) -> list[fonts.Placed]:
+    """Everything the edition prints, with the place it came from: chapters, metadata, labels."""
+    pieces = []
+    for chapter in edition.chapters:
+        for token in chapter.tokens:
+            line = token.map[0] + 1 if token.map else None
+            for child in token.children or []:
+                pieces.append(fonts.Placed(child.content, chapter.path, line))
+    yaml_file = book.root / "book.yaml"
+    meta = edition.meta
+    for value in (meta.title, meta.subtitle, meta.publisher, meta.rights, meta.description, meta.date,
+                  meta.identifier, *(c.name for c in meta.creators)):
+        pieces.append(fonts.Placed(value, yaml_file))
+    pieces += [fonts.Placed(v, layouts.LAYOUTS / "labels.yaml") for v in edition.labels.values()]
+    return pieces
+
+
+def build(book_dir: Path, out_dir: Path, formats=FORMATS, edition_names=None, progress=print) -> list[Output]:
+    book = manuscript.load(book_dir)
+    names = list(edition_names or book.editions)
+    for name in names:
+        if name not in book.editions:
+            raise PublishError(f"edition {name!r} is not in this book", book.root / "book.yaml",
+                               hint=f"its editions: {', '.join(book.editions)}")
+    when = source_date(book.root)
+    outputs = []
+    for name in names:
+        edition = editions.make(book, name, labels(book))
+        faces = layouts.font_faces(edition.spec.script)
+        fonts.check_coverage(printed_pieces(book, edition), faces)
+        if "pdf" in formats:
+            from . import pdf
+            progress(f"{name}: PDF")
+            document = layouts.render_print(edition, book)
+            path = out_dir / f"{book.slug}.{name}.pdf"
+            write_atomic(path, pdf.render(document, book.root, when.strftime("%Y-%m-%dT%H:%M:%SZ")))
+            outputs.append(Output(name, "pdf", path))
+        if "epub" in formats:
+            from . import cover, epub
+            progress(f"{name}: EPUB")
+            docs = layouts.render_epub(edition, book)
+            everything = "".join(x for _, x in docs.chapters) + docs.nav + docs.cover_page
+            woff2 = {layouts.epub_font_name(face): fonts.subset_woff2(face, everything) for face in faces}
+            data = epub.build(edition, docs, cover.render_png(docs.cover_html, book.root), woff2, when)
+            path = out_dir / f"{book.slug}.{name}.epub"
+            write_atomic(path, data)
+            outputs.append(Output(name, "epub", path))
+    return outputs

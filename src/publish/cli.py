@@ -1,0 +1,49 @@
+"""The `publish` command: a thin layer over the pipeline; user mistakes end in a message, not a traceback."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import ExitCode, PublishError
+
+
+def _build(args) -> int:
+    from .build import FORMATS, build
+
+    say = (lambda _msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
+    outputs = build(Path(args.book), Path(args.out), args.format or FORMATS, args.edition, say)
+    for output in outputs:
+        say(f"wrote {output.path}")
+    return ExitCode.OK
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="publish", description="Publish a Chinese book as print PDF and EPUB, "
+                                  "in Simplified and Traditional editions.")
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    build = commands.add_parser("build", help="build the book's PDFs and EPUBs",
+                                description="Build every edition of the book in every format (or those named).")
+    build.add_argument("--book", default="manuscript", metavar="DIR", help="book folder holding book.yaml (default: manuscript)")
+    build.add_argument("--out", default="build", metavar="DIR", help="output folder (default: build)")
+    build.add_argument("--format", action="append", choices=["pdf", "epub"], help="pdf or epub; repeatable (default: both)")
+    build.add_argument("--edition", action="append", metavar="NAME", help="e.g. zh-Hans; repeatable (default: all)")
+    build.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    build.set_defaults(run=_build)
+    return top
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except PublishError as exc:
+        print(exc, file=sys.stderr)
+        return ExitCode.BAD_INPUT
+    except KeyboardInterrupt:
+        print("publish: interrupted; no output was left half-written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

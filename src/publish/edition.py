@@ -1,0 +1,142 @@
+"""Stage 2: one edition of the manuscript — as written (zh-Hans) or converted by OpenCC (zh-Hant).
+
+Only text changes: every text token, the metadata and the layouts' labels go through one OpenCC call,
+then the quotation marks, then the book's reviewed correction table. The markup is never touched.
+"""
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from markdown_it.token import Token
+
+from .errors import PublishError
+from .manuscript import Chapter, EditionSpec, Manuscript, Metadata
+
+# GB/T 15834 Simplified quotes -> the corner brackets Traditional books use.
+HANT_QUOTES = str.maketrans({"“": "「", "”": "」", "‘": "『", "’": "』"})
+# Texts are joined with the ASCII unit separator for a single OpenCC call: OpenCC passes it through
+# untouched and no phrase spans it, and no manuscript text contains it (control characters are refused).
+SEPARATOR = "\x1f"
+CONVERTED_META = ("title", "subtitle", "publisher", "rights", "description")
+
+
+@dataclass(frozen=True)
+class Correction:
+    wrong: str
+    right: str
+    line: int
+
+
+@dataclass
+class Edition:
+    spec: EditionSpec
+    meta: Metadata
+    chapters: list[Chapter]        # same structure as the manuscript's, text converted
+    labels: dict[str, str]         # generated words of the layouts (目录, 版权页 …), converted
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def lang(self) -> str:
+        return self.spec.name
+
+
+def load_corrections(path: Path) -> list[Correction]:
+    corrections = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        fields = line.split("\t")
+        if len(fields) < 2 or not fields[0] or not fields[1]:
+            raise PublishError("a correction is 'wrong<TAB>right[<TAB>why]'", path, number,
+                               hint="separate the fields with one tab character")
+        corrections.append(Correction(fields[0], fields[1], number))
+    return corrections
+
+
+def _text_tokens(tokens: list[Token]) -> list[Token]:
+    """Tokens whose content is prose (not code, not markup), in reading order."""
+    found = []
+    for token in tokens:
+        for child in token.children or []:
+            if child.type == "text":
+                found.append(child)
+            elif child.type == "image":
+                found.extend(c for c in child.children or [] if c.type == "text")
+    return found
+
+
+def _copy_tokens(tokens: list[Token]) -> list[Token]:
+    def copy(token: Token) -> Token:
+        return token.copy(children=[copy(c) for c in token.children] if token.children else token.children)
+    return [copy(t) for t in tokens]
+
+
+def _converter(spec: EditionSpec):
+    if spec.opencc is None:
+        return None
+    import opencc
+
+    opencc_convert = opencc.OpenCC(spec.opencc).convert
+    corrections = load_corrections(spec.corrections) if spec.corrections else []
+
+    def convert(text: str) -> str:
+        text = opencc_convert(text)
+        if spec.script == "Hant":
+            text = text.translate(HANT_QUOTES)
+        for c in corrections:
+            text = text.replace(c.wrong, c.right)
+        return text
+
+    return convert
+
+
+def edition_identifier(identifier: str, name: str, primary: bool) -> str:
+    """Each edition is its own publication: the manuscript's edition keeps the book's UUID, the others
+    get a stable one derived from it and the edition's name."""
+    if primary:
+        return identifier
+    return "urn:uuid:" + str(uuid.uuid5(uuid.UUID(identifier.removeprefix("urn:uuid:")), name))
+
+
+def make(manuscript: Manuscript, name: str, labels: dict[str, str]) -> Edition:
+    spec = manuscript.editions[name]
+    convert = _converter(spec)
+    identifier = edition_identifier(manuscript.meta.identifier, name, name == manuscript.meta.language)
+    if convert is None:
+        meta = dataclasses.replace(manuscript.meta, language=name, identifier=identifier)
+        return Edition(spec, meta, manuscript.chapters, dict(labels))
+
+    chapters = [dataclasses.replace(ch, tokens=_copy_tokens(ch.tokens)) for ch in manuscript.chapters]
+    texts = [t for ch in chapters for t in _text_tokens(ch.tokens)]
+    meta = manuscript.meta
+    originals = (
+        [t.content for t in texts]
+        + [ch.title for ch in chapters]
+        + [getattr(meta, k) for k in CONVERTED_META]
+        + [c.name for c in meta.creators]
+        + list(labels.values())
+    )
+    converted = iter(convert(SEPARATOR.join(originals)).split(SEPARATOR))
+    for token in texts:
+        token.content = next(converted)
+    chapters = [dataclasses.replace(ch, title=next(converted)) for ch in chapters]
+    meta = dataclasses.replace(
+        meta,
+        language=name,
+        identifier=identifier,
+        **{k: next(converted) for k in CONVERTED_META},
+        creators=tuple(dataclasses.replace(c, name=next(converted)) for c in meta.creators),
+    )
+    labels = {k: next(converted) for k in labels}
+    return Edition(spec, meta, chapters, labels)
+
+
+def plain_text(edition: Edition) -> str:
+    """The edition's chapter text as a reader sees it, for comparing with what a PDF or EPUB shows."""
+    return "".join(t.content for ch in edition.chapters for t in _text_tokens(ch.tokens))

@@ -1,0 +1,179 @@
+"""Stage 3: the edition through the Jinja layouts, into the HTML the PDF and EPUB writers take.
+
+Templates and CSS live in layouts/ (data, not code); a book's own layouts/ folder overrides any
+template by name. Templates run sandboxed with StrictUndefined and autoescaping.
+"""
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import jinja2
+import yaml
+from jinja2.sandbox import SandboxedEnvironment
+
+from . import markdown
+from .edition import Edition
+from .errors import PublishError
+from .manuscript import Chapter, Image, Manuscript
+
+PROJECT = Path(__file__).resolve().parents[2]
+LAYOUTS = PROJECT / "layouts"
+FONTS = PROJECT / "fonts"
+
+
+@dataclass(frozen=True)
+class FontFace:
+    family: str
+    weight: int
+    path: Path
+
+
+@dataclass(frozen=True)
+class RenderedChapter:
+    id: str
+    title: str
+    file: str          # its XHTML file name in the EPUB
+    html: str          # the chapter body
+
+
+@dataclass(frozen=True)
+class PrintDocument:
+    html: str          # one HTML document: front matter and every chapter
+    base_url: str
+
+
+@dataclass(frozen=True)
+class EpubDocuments:
+    chapters: list[tuple[RenderedChapter, str]]   # chapter, its XHTML document
+    nav: str
+    cover_page: str
+    css: str
+    cover_html: str                               # drawn into the cover image
+    images: dict[str, Image]                      # file name in the EPUB -> source image
+
+
+COVER_PAGE = "cover.xhtml"
+COVER_IMAGE = "images/cover.png"
+STYLESHEET = "styles/book.css"
+
+
+@cache
+def default_labels() -> dict[str, str]:
+    return yaml.safe_load((LAYOUTS / "labels.yaml").read_text(encoding="utf-8"))
+
+
+def font_faces(script: str) -> list[FontFace]:
+    table = yaml.safe_load((LAYOUTS / "fonts.yaml").read_text(encoding="utf-8"))
+    return [FontFace(f["family"], int(f["weight"]), FONTS / f["file"]) for f in table[script]]
+
+
+def environment(book_layouts: Path | None) -> SandboxedEnvironment:
+    search = [str(book_layouts)] if book_layouts else []
+    return SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(search + [str(LAYOUTS)]),
+        undefined=jinja2.StrictUndefined,
+        autoescape=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _render(env: SandboxedEnvironment, name: str, **context) -> str:
+    try:
+        return env.get_template(name).render(**context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise PublishError(f"template syntax error: {exc.message}", exc.filename or name, exc.lineno) from None
+    except jinja2.TemplateNotFound as exc:
+        raise PublishError(f"template {exc.name!r} not found", name) from None
+    except (jinja2.UndefinedError, jinja2.exceptions.SecurityError) as exc:
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith(".j2")]
+        where = frames[-1] if frames else None
+        raise PublishError(f"template error: {exc}", where.filename if where else name,
+                           where.lineno if where else None,
+                           hint="templates see: meta, labels, chapters, lang, fonts, trim, creators_line") from None
+
+
+def creators_line(edition: Edition) -> str:
+    """中共石家庄市委、石家庄市人民政府　著 — names grouped by role, the role word after them."""
+    groups: dict[str, list[str]] = {}
+    for creator in edition.meta.creators:
+        groups.setdefault(creator.role, []).append(creator.name)
+    return "　".join(
+        "、".join(names) + (f"　{edition.labels[f'role_{role}']}" if f"role_{role}" in edition.labels else "")
+        for role, names in groups.items()
+    )
+
+
+def _chapter_html(chapter: Chapter, image_src: dict[str, str]) -> str:
+    tokens = chapter.tokens
+    if chapter.images:
+        tokens = []
+        for token in chapter.tokens:
+            if token.children and any(c.type == "image" for c in token.children):
+                children = [
+                    c.copy(attrs={**c.attrs, "src": image_src[c.attrGet("src")]}) if c.type == "image" else c
+                    for c in token.children
+                ]
+                token = token.copy(children=children)
+            tokens.append(token)
+    return markdown.render(tokens, chapter.env, chapter.id)
+
+
+def _context(edition: Edition, manuscript: Manuscript, fonts: list[dict]) -> dict:
+    return {
+        "meta": edition.meta,
+        "lang": edition.lang,
+        "labels": edition.labels,
+        "creators_line": creators_line(edition),
+        "edition_label": edition.labels.get(f"edition_{edition.name}", edition.name),
+        "fonts": fonts,
+        "trim": {"width": manuscript.trim_mm[0], "height": manuscript.trim_mm[1]},
+    }
+
+
+def render_print(edition: Edition, manuscript: Manuscript) -> PrintDocument:
+    fonts = [{"family": f.family, "weight": f.weight, "url": f.path.as_uri()} for f in font_faces(edition.spec.script)]
+    chapters = [
+        RenderedChapter(ch.id, ch.title, "", _chapter_html(ch, {i.src: i.path.as_uri() for i in ch.images}))
+        for ch in edition.chapters
+    ]
+    env = environment(manuscript.layouts)
+    html = _render(env, "print/book.html.j2", chapters=chapters, **_context(edition, manuscript, fonts))
+    return PrintDocument(html, manuscript.root.resolve().as_uri() + "/")
+
+
+def epub_font_name(face: FontFace) -> str:
+    return f"fonts/{face.path.stem}.woff2"
+
+
+def render_epub(edition: Edition, manuscript: Manuscript) -> EpubDocuments:
+    faces = font_faces(edition.spec.script)
+    env = environment(manuscript.layouts)
+    css_fonts = [{"family": f.family, "weight": f.weight, "url": "../" + epub_font_name(f)} for f in faces]
+    context = _context(edition, manuscript, css_fonts)
+    images: dict[str, Image] = {}
+    chapters = []
+    for ch in edition.chapters:
+        names = {}
+        for image in ch.images:
+            name = f"images/image{len(images) + 1:03d}{image.path.suffix.lower()}"
+            images[name] = image
+            names[image.src] = "../" + name
+        chapters.append(RenderedChapter(ch.id, ch.title, f"text/{ch.id}.xhtml", _chapter_html(ch, names)))
+    page = {"stylesheet": "../" + STYLESHEET, **context}
+    documents = [(ch, _render(env, "epub/chapter.xhtml.j2", chapter=ch, **page)) for ch in chapters]
+    nav_chapters = [RenderedChapter(c.id, c.title, c.file, "") for c in chapters]
+    return EpubDocuments(
+        chapters=documents,
+        nav=_render(env, "epub/nav.xhtml.j2", chapters=nav_chapters, cover_page=COVER_PAGE,
+                    **{**page, "stylesheet": STYLESHEET}),
+        cover_page=_render(env, "epub/cover.xhtml.j2", cover_image=COVER_IMAGE,
+                           **{**page, "stylesheet": STYLESHEET}),
+        css=_render(env, "epub/book.css.j2", **context),
+        cover_html=_render(env, "cover/cover.html.j2",
+                           **{**context, "fonts": [{"family": f.family, "weight": f.weight, "url": f.path.as_uri()}
+                                                   for f in faces]}),
+        images=images,
+    )

@@ -1,0 +1,312 @@
+"""Stage 1: read a book folder (book.yaml + Markdown chapters) into plain data, or say what is wrong."""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from markdown_it.token import Token
+
+from . import markdown
+from .errors import PublishError
+
+OPENCC_CONFIGS = ("s2t", "s2tw", "s2twp", "s2hk")
+EDITIONS = {  # edition name -> script of its fonts
+    "zh-Hans": "Hans",
+    "zh-Hant": "Hant",
+}
+REQUIRED_KEYS = ("slug", "title", "creators", "language", "identifier", "chapters")
+OPTIONAL_KEYS = ("subtitle", "date", "publisher", "rights", "description", "trim", "editions")
+EDITION_KEYS = ("opencc", "corrections")
+CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f]")
+IMAGE_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "gif": "image/gif"}
+
+
+@dataclass(frozen=True)
+class Creator:
+    name: str
+    role: str = "aut"
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """What a reader, a catalogue or a print shop reads about the book; converted per edition."""
+
+    title: str
+    creators: tuple[Creator, ...]
+    language: str
+    identifier: str
+    date: str = ""
+    subtitle: str = ""
+    publisher: str = ""
+    rights: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class EditionSpec:
+    name: str                      # a BCP 47 tag: zh-Hans, zh-Hant
+    script: str                    # Hans or Hant: chooses the fonts
+    opencc: str | None = None      # OpenCC config converting the manuscript, None for as written
+    corrections: Path | None = None
+
+
+@dataclass(frozen=True)
+class Image:
+    src: str                       # as written in the chapter, relative to it
+    path: Path                     # resolved, inside the book folder
+    media_type: str
+    width: int
+    height: int
+
+
+@dataclass
+class Chapter:
+    path: Path
+    number: int                    # 1-based position in the reading order
+    title: str
+    tokens: list[Token]
+    env: dict                      # the footnote plugin's data, needed to render the tokens
+    images: list[Image] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return f"ch{self.number:02d}"
+
+
+@dataclass
+class Manuscript:
+    root: Path
+    slug: str
+    meta: Metadata
+    trim_mm: tuple[float, float]
+    editions: dict[str, EditionSpec]
+    chapters: list[Chapter]
+    layouts: Path | None           # the book's own layouts folder, overriding the default templates
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    """Line number of each top-level key, for messages that point at the line to fix."""
+    node = yaml.compose(text)
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {k.value: k.start_mark.line + 1 for k, _ in node.value}
+
+
+def _read_text(path: Path, what: str) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise PublishError(f"{what} not found", path, hint="check the path, relative to the book folder") from None
+    except OSError as exc:
+        raise PublishError(f"cannot read {what}: {exc.strerror}", path) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise PublishError(
+            f"not UTF-8 (byte 0x{data[exc.start]:02X})", path, line,
+            hint="save the file as UTF-8 (e.g. iconv -f GB18030 -t UTF-8)",
+        ) from None
+    control = CONTROL_CHARACTER.search(text)
+    if control:
+        raise PublishError(f"control character U+{ord(control.group()):04X} in the text", path,
+                           text.count("\n", 0, control.start()) + 1, hint="delete it; it prints as nothing")
+    return text
+
+
+def _inside(root: Path, path: Path) -> bool:
+    return path.resolve().is_relative_to(root.resolve())
+
+
+def _book_file(root: Path, name: str, source: Path, line: int | None, what: str) -> Path:
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", name) or name.startswith("/"):
+        raise PublishError(f"{what} {name!r} is not a relative path", source, line,
+                           hint="name files inside the book folder, relative to it")
+    path = root / name
+    if not _inside(root, path):
+        raise PublishError(f"{what} {name!r} is outside the book folder", source, line,
+                           hint="keep every file of the book inside its folder")
+    return path
+
+
+def _load_yaml(path: Path) -> tuple[dict, dict[str, int]]:
+    text = _read_text(path, "book.yaml")
+    try:
+        data = yaml.safe_load(text)
+        lines = _key_lines(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise PublishError(f"invalid YAML: {problem}", path, mark.line + 1 if mark else None,
+                           hint="check indentation and quoting on that line") from None
+    if not isinstance(data, dict):
+        raise PublishError("book.yaml must be a mapping of keys to values", path, 1)
+    return data, lines
+
+
+def _check_keys(data: dict, allowed: tuple[str, ...], path: Path, lines: dict[str, int], where: str = "") -> None:
+    for key in data:
+        if key not in allowed:
+            near = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f"did you mean {near[0]!r}?" if near else f"valid keys: {', '.join(allowed)}"
+            raise PublishError(f"unknown key {where}{key!r}", path, lines.get(key), hint=hint)
+
+
+def _string(data: dict, key: str, path: Path, lines: dict[str, int]) -> str:
+    value = data.get(key, "")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise PublishError(f"{key!r} must be text", path, lines.get(key))
+    return value.strip()
+
+
+def _creators(data: dict, path: Path, lines: dict[str, int]) -> tuple[Creator, ...]:
+    raw = data["creators"]
+    if isinstance(raw, str):
+        raw = [{"name": raw}]
+    if not isinstance(raw, list) or not raw:
+        raise PublishError("'creators' must be a list of {name, role}", path, lines.get("creators"),
+                           hint="e.g. creators: [{name: 鲁迅, role: aut}]")
+    creators = []
+    for item in raw:
+        if isinstance(item, str):
+            item = {"name": item}
+        if not isinstance(item, dict) or not str(item.get("name", "")).strip():
+            raise PublishError("each creator needs a name", path, lines.get("creators"))
+        _check_keys(item, ("name", "role"), path, lines, "in creators: ")
+        creators.append(Creator(str(item["name"]).strip(), str(item.get("role", "aut")).strip()))
+    return tuple(creators)
+
+
+def _trim(data: dict, path: Path, lines: dict[str, int]) -> tuple[float, float]:
+    trim = data.get("trim", {"width": 148, "height": 210})
+    ok = isinstance(trim, dict) and set(trim) == {"width", "height"} and all(
+        isinstance(trim[k], (int, float)) and 50 <= trim[k] <= 500 for k in trim)
+    if not ok:
+        raise PublishError("'trim' must be {width: MM, height: MM}, each 50–500", path, lines.get("trim"),
+                           hint="A5 is {width: 148, height: 210}")
+    return float(trim["width"]), float(trim["height"])
+
+
+def _editions(root: Path, data: dict, path: Path, lines: dict[str, int]) -> dict[str, EditionSpec]:
+    raw = data.get("editions") or {"zh-Hans": {}}
+    if not isinstance(raw, dict):
+        raise PublishError("'editions' must map edition names to settings", path, lines.get("editions"))
+    specs = {}
+    for name, settings in raw.items():
+        line = lines.get("editions")
+        if name not in EDITIONS:
+            near = difflib.get_close_matches(str(name), EDITIONS, n=1)
+            raise PublishError(f"unknown edition {name!r}", path, line,
+                               hint=f"did you mean {near[0]!r}?" if near else f"editions: {', '.join(EDITIONS)}")
+        settings = settings or {}
+        _check_keys(settings, EDITION_KEYS, path, lines, f"in edition {name}: ")
+        config = settings.get("opencc", "s2tw" if EDITIONS[name] == "Hant" else None)
+        if config is not None and config not in OPENCC_CONFIGS:
+            near = difflib.get_close_matches(str(config), OPENCC_CONFIGS, n=1)
+            raise PublishError(f"unknown OpenCC config {config!r} for edition {name}", path, line,
+                               hint=f"did you mean {near[0]!r}?" if near else f"use one of {', '.join(OPENCC_CONFIGS)}")
+        corrections = settings.get("corrections")
+        if corrections is not None:
+            corrections = _book_file(root, str(corrections), path, line, "correction table")
+            if not corrections.is_file():
+                raise PublishError(f"correction table {settings['corrections']!r} not found", path, line)
+        specs[name] = EditionSpec(name, EDITIONS[name], config, corrections)
+    return specs
+
+
+def _images(root: Path, chapter: Path, tokens: list[Token]) -> list[Image]:
+    from PIL import Image as PILImage, UnidentifiedImageError
+
+    images = []
+    for token in tokens:
+        for child in token.children or []:
+            if child.type != "image":
+                continue
+            src = child.attrGet("src") or ""
+            line = token.map[0] + 1 if token.map else None
+            path = _book_file(chapter.parent, src, chapter, line, "image")
+            if not _inside(root, path):
+                raise PublishError(f"image {src!r} is outside the book folder", chapter, line)
+            if not path.is_file():
+                raise PublishError(f"image {src!r} not found", chapter, line,
+                                   hint="image paths are relative to the chapter file")
+            try:
+                with PILImage.open(path) as img:
+                    img.verify()
+                    kind = (img.format or "").lower()
+                    size = img.size
+            except (UnidentifiedImageError, OSError, SyntaxError):
+                raise PublishError(f"image {src!r} is not a readable image", chapter, line,
+                                   hint="use PNG or JPEG") from None
+            if kind not in IMAGE_TYPES:
+                raise PublishError(f"image {src!r} is {kind or 'an unknown format'}", chapter, line,
+                                   hint="use PNG or JPEG")
+            images.append(Image(src, path, IMAGE_TYPES[kind], *size))
+    return images
+
+
+def _chapter(root: Path, path: Path, number: int) -> Chapter:
+    text = _read_text(path, "chapter")
+    if not text.strip():
+        raise PublishError("chapter is empty", path, 1, hint="write the chapter, or remove it from 'chapters'")
+    tokens, env = markdown.parse(text)
+    for token in tokens:
+        raw = [token] if token.type == "html_block" else [c for c in token.children or [] if c.type == "html_inline"]
+        if raw:
+            raise PublishError(f"raw HTML is not allowed: {raw[0].content.strip()[:40]!r}", path,
+                               token.map[0] + 1 if token.map else None,
+                               hint="write Markdown; layouts are the place for HTML")
+    headings = [tokens[i + 1] for i, t in enumerate(tokens) if t.type == "heading_open" and t.tag == "h1"]
+    if not headings:
+        raise PublishError("chapter has no level-1 heading (its title)", path, 1,
+                           hint="start the chapter with '# Title'")
+    title = markdown.inline_text(headings[0])
+    return Chapter(path, number, title, tokens, env, _images(root, path, tokens))
+
+
+def load(root: Path | str) -> Manuscript:
+    root = Path(root)
+    path = root / "book.yaml"
+    if not root.is_dir():
+        raise PublishError("book folder not found", root, hint="pass --book DIR, the folder holding book.yaml")
+    data, lines = _load_yaml(path)
+    _check_keys(data, REQUIRED_KEYS + OPTIONAL_KEYS, path, lines)
+    for key in REQUIRED_KEYS:
+        if key not in data or data[key] in (None, "", []):
+            raise PublishError(f"missing required key {key!r}", path,
+                               hint=f"book.yaml needs: {', '.join(REQUIRED_KEYS)}")
+    slug = _string(data, "slug", path, lines)
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", slug):
+        raise PublishError(f"slug {slug!r} must be lower-case ASCII letters, digits and hyphens", path,
+                           lines.get("slug"), hint="the slug names the output files")
+    identifier = _string(data, "identifier", path, lines)
+    if not re.fullmatch(r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", identifier):
+        raise PublishError(f"identifier {identifier!r} is not a urn:uuid", path, lines.get("identifier"),
+                           hint="make one with: python3 -c 'import uuid; print(uuid.uuid4())'")
+    language = _string(data, "language", path, lines)
+    if language != "zh-Hans":
+        raise PublishError(f"language {language!r}: manuscripts are written in zh-Hans", path,
+                           lines.get("language"), hint="language: zh-Hans")
+    meta = Metadata(
+        title=_string(data, "title", path, lines),
+        creators=_creators(data, path, lines),
+        language=language,
+        identifier=identifier,
+        **{k: _string(data, k, path, lines) for k in ("date", "subtitle", "publisher", "rights", "description")},
+    )
+    names = data["chapters"]
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise PublishError("'chapters' must be a list of Markdown files", path, lines.get("chapters"),
+                           hint="chapters: [chapters/01.md, chapters/02.md]")
+    chapters = [
+        _chapter(root, _book_file(root, name, path, lines.get("chapters"), "chapter"), number)
+        for number, name in enumerate(names, 1)
+    ]
+    layouts = root / "layouts"
+    return Manuscript(root, slug, meta, _trim(data, path, lines), _editions(root, data, path, lines),
+                      chapters, layouts if layouts.is_dir() else None)

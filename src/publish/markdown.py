@@ -1,0 +1,45 @@
+"""The one Markdown dialect of a chapter: CommonMark plus tables and footnotes (markdown-it-py)."""
+from __future__ import annotations
+
+from functools import cache
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.footnote import footnote_plugin
+
+
+def _footnote_backref(self, tokens, idx, options, env) -> str:
+    # The plugin's default arrow (U+21A9) is in no CJK font; ↑ is in GB 2312 and Big5.
+    ident = self.rules["footnote_anchor_name"](tokens, idx, options, env)
+    if tokens[idx].meta["subId"] > 0:
+        ident += ":" + str(tokens[idx].meta["subId"])
+    return f' <a href="#fnref{ident}" class="footnote-backref" role="doc-backlink">↑</a>'
+
+
+def _footnote_block_open(self, tokens, idx, options, env) -> str:
+    return '<section class="footnotes" role="doc-endnotes">\n<ol class="footnotes-list">\n'
+
+
+@cache
+def parser() -> MarkdownIt:
+    # Raw HTML is parsed (so it can be found and refused), never passed through.
+    md = MarkdownIt("commonmark", {"xhtmlOut": True, "html": True}).enable("table").use(footnote_plugin)
+    md.add_render_rule("footnote_anchor", _footnote_backref)
+    md.add_render_rule("footnote_block_open", _footnote_block_open)
+    return md
+
+
+def parse(text: str) -> tuple[list[Token], dict]:
+    """Tokens and the env the footnote plugin fills; both are needed to render."""
+    env: dict = {}
+    return parser().parse(text, env), env
+
+
+def render(tokens: list[Token], env: dict, doc_id: str) -> str:
+    """XHTML for the tokens; doc_id keeps footnote ids unique when chapters share one document."""
+    return parser().renderer.render(tokens, parser().options, {**env, "docId": doc_id})
+
+
+def inline_text(token: Token) -> str:
+    """The plain text of an inline token (a heading's words without markup)."""
+    return "".join(child.content for child in token.children or [] if child.type in ("text", "code_inline"))

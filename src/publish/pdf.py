@@ -1,0 +1,63 @@
+"""Stage 4a: the print HTML through WeasyPrint into a PDF, fetching nothing outside the book's folders."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import weasyprint
+from weasyprint.urls import FatalURLFetchingError, URLFetcher
+
+from .errors import PublishError
+from .layouts import FONTS, LAYOUTS, PrintDocument
+
+
+class BookURLFetcher(URLFetcher):
+    """Reads file: URLs inside the allowed folders, and nothing else: no network, no other file."""
+
+    def __init__(self, allowed: list[Path]):
+        super().__init__(allowed_protocols=["file"])
+        self.allowed = [p.resolve() for p in allowed]
+
+    def fetch(self, url, headers=None):
+        parts = urlsplit(url)
+        path = Path(unquote(parts.path)).resolve() if parts.scheme == "file" and not parts.netloc else None
+        if path is None or not any(path.is_relative_to(root) for root in self.allowed):
+            raise FatalURLFetchingError(f"refused to fetch {url!r}: only files inside the book, "
+                                        "layouts/ and fonts/ may be read")
+        return super().fetch(url, headers)
+
+
+class _WeasyPrintWarnings(logging.Handler):
+    """WeasyPrint logs what it could not do; a book must not silently lose a font or an image.
+    CSS it does not know ("Ignored …") is expected: the stylesheets are shared with the EPUB."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        message = record.getMessage()
+        if not message.startswith("Ignored "):
+            self.messages.append(message)
+
+
+def render(document: PrintDocument, book_root: Path, metadata_date: str | None = None) -> bytes:
+    logger = logging.getLogger("weasyprint")
+    warnings = _WeasyPrintWarnings()
+    logger.addHandler(warnings)
+    try:
+        html = weasyprint.HTML(string=document.html, base_url=document.base_url,
+                               url_fetcher=BookURLFetcher([book_root, LAYOUTS, FONTS]))
+        rendered = html.render()
+        if metadata_date:
+            rendered.metadata.created = rendered.metadata.modified = metadata_date
+        pdf = rendered.write_pdf(pdf_identifier=True)
+    except FatalURLFetchingError as exc:
+        raise PublishError(str(exc), book_root) from None
+    finally:
+        logger.removeHandler(warnings)
+    if warnings.messages:
+        raise PublishError(f"WeasyPrint: {warnings.messages[0]}", book_root,
+                           hint="fix the layout or the resource it names")
+    return pdf
