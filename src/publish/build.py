@@ -93,7 +93,8 @@ def build(book_dir: Path, out_dir: Path, formats=FORMATS, edition_names=None, pr
             progress(f"{name}: EPUB")
             docs = layouts.render_epub(edition, book)
             everything = "".join(x for _, x in docs.chapters) + docs.nav + docs.cover_page
-            woff2 = {layouts.epub_font_name(face): fonts.subset_woff2(face, everything) for face in faces}
+            woff2 = {layouts.epub_font_name(face): fonts.subset_woff2(face, everything, out_dir / ".cache" / "fonts")
+                     for face in faces}
             data = epub.build(edition, docs, cover.render_png(docs.cover_html, book.root), woff2, when)
             path = out_dir / f"{book.slug}.{name}.epub"
             write_atomic(path, data)

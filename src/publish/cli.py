@@ -18,6 +18,15 @@ def _build(args) -> int:
     return ExitCode.OK
 
 
+def _check(args) -> int:
+    from .checks import check
+
+    results = check([Path(p) for p in args.files])
+    for result in results:
+        print(result)
+    return ExitCode.OK if all(r.passed for r in results) else ExitCode.CHECK_FAILED
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="publish", description="Publish a Chinese book as print PDF and EPUB, "
                                   "in Simplified and Traditional editions.")
@@ -30,6 +39,11 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--edition", action="append", metavar="NAME", help="e.g. zh-Hans; repeatable (default: all)")
     build.add_argument("--quiet", action="store_true", help="print nothing but errors")
     build.set_defaults(run=_build)
+
+    check = commands.add_parser("check", help="check built files: epubcheck on EPUBs, embedded book fonts on PDFs",
+                                description="Check built PDFs and EPUBs; exit 1 if any check fails.")
+    check.add_argument("files", nargs="+", metavar="FILE", help="a built .pdf or .epub")
+    check.set_defaults(run=_check)
     return top
 
 

