@@ -275,6 +275,9 @@ def load(root: Path | str) -> Manuscript:
         raise PublishError("book folder not found", root, hint="pass --book DIR, the folder holding book.yaml")
     data, lines = _load_yaml(path)
     _check_keys(data, REQUIRED_KEYS + OPTIONAL_KEYS, path, lines)
+    if data.get("chapters") == []:
+        raise PublishError("the book has no chapters", path, lines.get("chapters"),
+                           hint="list the Markdown files in reading order: chapters: [chapters/01.md]")
     for key in REQUIRED_KEYS:
         if key not in data or data[key] in (None, "", []):
             raise PublishError(f"missing required key {key!r}", path,

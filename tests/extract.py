@@ -1,0 +1,44 @@
+"""Reading built files back, the way a reader's software does: text from PDF pages and EPUB documents."""
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import pdfplumber
+import pikepdf
+from lxml import etree
+
+XHTML = "{http://www.w3.org/1999/xhtml}"
+
+
+def squeeze(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def outline(pdf_path: Path) -> list[tuple[str, int]]:
+    """Top-level bookmarks as (title, 0-based page index)."""
+    with pikepdf.open(pdf_path) as pdf:
+        pages = {page.objgen: i for i, page in enumerate(pdf.pages)}
+        with pdf.open_outline() as tree:
+            return [(item.title, pages[item.destination[0].objgen]) for item in tree.root]
+
+
+def pdf_body_text(pdf_path: Path, first_page: int, margin_pt: float = 50) -> str:
+    """Text of the pages from `first_page` on, inside the text block (running heads and folios cut off)."""
+    with pdfplumber.open(pdf_path) as pdf:
+        parts = []
+        for page in pdf.pages[first_page:]:
+            block = page.crop((0, margin_pt, page.width, page.height - margin_pt))
+            parts.append(block.extract_text() or "")
+    return "".join(parts)
+
+
+def epub_documents(epub_path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(epub_path) as z:
+        return {n: z.read(n) for n in z.namelist() if n.endswith(".xhtml")}
+
+
+def xhtml_body_text(data: bytes) -> str:
+    """The text of the document's body; parsing also proves the document is well-formed XML."""
+    return "".join(etree.fromstring(data).find(f"{XHTML}body").itertext())

@@ -1,0 +1,143 @@
+"""This book and the test book, built end to end and read back from the files."""
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pikepdf
+import pytest
+from lxml import etree
+from PIL import Image
+
+from conftest import MANUSCRIPT, EPOCH, build_book
+from extract import epub_documents, outline, pdf_body_text, squeeze, xhtml_body_text
+from publish import checks, manuscript
+from publish.build import labels
+from publish.edition import make, plain_text
+
+EDITIONS = ["zh-Hans", "zh-Hant"]
+
+
+@pytest.fixture(scope="module")
+def editions():
+    book = manuscript.load(MANUSCRIPT)
+    return {name: make(book, name, labels(book)) for name in EDITIONS}
+
+
+def test_outputs_are_named_from_the_slug(manuscript_build):
+    assert sorted(p.name for p in manuscript_build.values()) == [
+        f"chuancheng-hongse-jiyin.{e}.{f}" for e in EDITIONS for f in ("epub", "pdf")]
+
+
+@pytest.mark.parametrize("name", EDITIONS)
+def test_pdf_text_is_the_edition_text(manuscript_build, editions, name):
+    pdf = manuscript_build[name, "pdf"]
+    chapters = outline(pdf)
+    title = editions[name].chapters[0].title
+    first = dict(chapters)[title]
+    assert squeeze(pdf_body_text(pdf, first)) == squeeze(plain_text(editions[name]))
+
+
+@pytest.mark.parametrize("name", EDITIONS)
+def test_epub_text_is_the_edition_text(manuscript_build, editions, name):
+    documents = epub_documents(manuscript_build[name, "epub"])
+    chapters = [data for path, data in sorted(documents.items()) if "/text/" in path]
+    assert squeeze("".join(xhtml_body_text(d) for d in chapters)) == squeeze(plain_text(editions[name]))
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "epub"])
+def test_traditional_files_have_corner_quotes_and_the_corrections(manuscript_build, fmt):
+    path = manuscript_build["zh-Hant", fmt]
+    if fmt == "pdf":
+        text = pdf_body_text(path, 0)
+    else:
+        text = "".join(xhtml_body_text(d) for d in epub_documents(path).values())
+    assert not set("“”‘’") & set(text)
+    assert "徵程" not in text and "指明瞭" not in text
+    assert "「" in text and squeeze(text).count("新征程") == 3
+
+
+@pytest.mark.parametrize("name", EDITIONS)
+def test_pdf_fonts_are_embedded_and_the_books_own(manuscript_build, name):
+    pdf = manuscript_build[name, "pdf"]
+    fonts = checks.pdf_fonts(pdf)
+    assert fonts, "no fonts found"
+    assert all(embedded for _, embedded in fonts)
+    assert {n for n, _ in fonts} <= checks.book_font_names()
+    assert checks.pdf_book_fonts(pdf).passed
+
+
+@pytest.mark.parametrize("name", EDITIONS)
+def test_pdf_metadata_outline_and_contents(manuscript_build, editions, name):
+    edition = editions[name]
+    path = manuscript_build[name, "pdf"]
+    with pikepdf.open(path) as pdf:
+        assert str(pdf.docinfo["/Title"]) == edition.meta.title
+        assert "石家" in str(pdf.docinfo["/Author"])
+        assert str(pdf.Root.Lang) == name
+        width, height = (float(x) for x in pdf.pages[0].MediaBox[2:])
+        assert (round(width / 72 * 25.4), round(height / 72 * 25.4)) == (148, 210)
+    bookmarks = dict(outline(path))
+    chapter_page = bookmarks[edition.chapters[0].title]
+    assert chapter_page % 2 == 0, "a chapter starts on a recto (odd folio, even index)"
+    contents_page = bookmarks[edition.labels["contents"]]
+    contents = pdf_body_text(path, contents_page, 0).split("\n")
+    entry = next(line for line in contents if edition.chapters[0].title.split()[0] in line)
+    assert entry.rstrip().endswith(str(chapter_page + 1)), "the contents give the real page number"
+
+
+@pytest.mark.parametrize("name", EDITIONS)
+def test_epubs_are_valid_small_and_in_the_editions_language(manuscript_build, name):
+    path = manuscript_build[name, "epub"]
+    result = checks.epubcheck(path)
+    assert result.passed, result.detail
+    assert path.stat().st_size < 1_000_000
+    for file, data in epub_documents(path).items():
+        html = etree.fromstring(data)
+        assert html.get("lang") == name, file
+        assert html.get("{http://www.w3.org/XML/1998/namespace}lang") == name, file
+
+
+@pytest.mark.parametrize("name", EDITIONS)
+def test_epub_metadata_cover_and_fonts(manuscript_build, editions, name):
+    path = manuscript_build[name, "epub"]
+    with zipfile.ZipFile(path) as z:
+        assert z.namelist()[0] == "mimetype" and z.getinfo("mimetype").compress_type == zipfile.ZIP_STORED
+        opf = z.read("EPUB/content.opf").decode()
+        cover = Image.open(io.BytesIO(z.read("EPUB/images/cover.png")))
+        fonts = {n: z.read(n) for n in z.namelist() if n.endswith(".woff2")}
+        chapter_text = "".join(xhtml_body_text(z.read(n)) for n in z.namelist() if n.endswith(".xhtml"))
+    assert "2023-11-14T22:13:20Z" in opf  # dcterms:modified from SOURCE_DATE_EPOCH
+    assert f"<dc:language>{name}</dc:language>" in opf
+    assert editions[name].meta.identifier in opf
+    assert max(cover.size) >= 1600 and cover.mode == "RGB"
+    assert len(fonts) == 2
+    from fontTools.ttLib import TTFont
+    for data in fonts.values():
+        cmap = TTFont(io.BytesIO(data)).getBestCmap()
+        assert set(squeeze(chapter_text)) <= {chr(c) for c in cmap}
+        assert len(cmap) < 1500, "a subset of the characters used, not the whole font"
+
+
+def test_builds_are_byte_identical(manuscript_build, tmp_path):
+    again = build_book(MANUSCRIPT, tmp_path, edition_names=["zh-Hant"])
+    for key, path in again.items():
+        assert path.read_bytes() == manuscript_build[key].read_bytes(), key
+
+
+def test_sample_book_builds_and_passes_epubcheck(sample_build):
+    assert len(sample_build) == 4
+    for (name, fmt), path in sample_build.items():
+        if fmt == "epub":
+            result = checks.epubcheck(path)
+            assert result.passed, result.detail
+            with zipfile.ZipFile(path) as z:
+                assert "EPUB/images/image001.png" in z.namelist()
+                chapters = b"".join(z.read(n) for n in z.namelist() if "/text/" in n).decode()
+            assert 'class="footnotes"' in chapters and "<table>" in chapters
+        else:
+            assert checks.pdf_book_fonts(path).passed
+            with pikepdf.open(path) as pdf:
+                assert any("/XObject" in p.resources and p.resources.XObject.keys() for p in pdf.pages)
+    text = pdf_body_text(sample_build["zh-Hant", "pdf"], 0)
+    assert "『讀萬卷書，行萬里路。』" in squeeze(text)
