@@ -11,7 +11,7 @@ SLUG     := $(shell sed -n 's/^slug:[[:space:]]*\([a-z0-9-]*\).*/\1/p' $(BOOK)/b
 EDITIONS := $(shell awk '/^editions:/{f=1;next} /^[^[:space:]#]/{f=0} f && /^  [A-Za-z-]+:/{sub(":.*","",$$1); print $$1}' $(BOOK)/book.yaml)
 PDFS  := $(foreach e,$(EDITIONS),$(OUT)/$(SLUG).$(e).pdf)
 EPUBS := $(foreach e,$(EDITIONS),$(OUT)/$(SLUG).$(e).epub)
-INPUTS := $(shell find $(BOOK) layouts fonts src -type f -not -name '*.pyc') pyproject.toml
+INPUTS := $(shell find $(BOOK) layouts fonts src -type f -not -path '*/__pycache__/*' -not -path '*.egg-info/*') pyproject.toml
 
 .PHONY: all pdf epub test check clean system-packages
 .DELETE_ON_ERROR:

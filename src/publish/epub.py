@@ -7,6 +7,7 @@ import zipfile
 from datetime import datetime, timezone
 
 from ebooklib import epub
+from lxml import etree
 
 from .edition import Edition
 from .layouts import COVER_IMAGE, COVER_PAGE, STYLESHEET, EpubDocuments
@@ -19,7 +20,35 @@ def _item(uid: str, file_name: str, media_type: str, content: bytes | str, prope
     return item
 
 
-def _reproducible_zip(data: bytes, when: datetime) -> bytes:
+OPF = "EPUB/content.opf"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+def _package_language(opf: bytes, lang: str) -> bytes:
+    """ebooklib sets no xml:lang on <package>; EPUB Accessibility asks for it."""
+    root = etree.fromstring(opf)
+    root.set(XML_LANG, lang)
+    return etree.tostring(root, encoding="utf-8", xml_declaration=True, pretty_print=True)
+
+
+def accessibility_metadata(book: epub.EpubBook, summary: str) -> None:
+    """EPUB Accessibility 1.1, true to what the layouts make: text with a table of contents, headings,
+    a reading order and alternative text for every image (the cover's included), nothing flashing."""
+    def meta(prop: str, value: str) -> None:
+        book.add_metadata(None, "meta", value, {"property": prop})
+
+    meta("schema:accessMode", "textual")
+    meta("schema:accessMode", "visual")   # the cover image, at least
+    meta("schema:accessModeSufficient", "textual")
+    for feature in ("tableOfContents", "readingOrder", "structuralNavigation", "alternativeText",
+                    "displayTransformability"):
+        meta("schema:accessibilityFeature", feature)
+    meta("schema:accessibilityHazard", "none")
+    meta("schema:accessibilitySummary", summary)
+    meta("dcterms:conformsTo", "EPUB Accessibility 1.1 - WCAG 2.1 Level AA")
+
+
+def _reproducible_zip(data: bytes, when: datetime, lang: str) -> bytes:
     """ebooklib stamps each entry with the current time; rewrite the zip with fixed dates and order."""
     date_time = max(when, datetime(1980, 1, 1, tzinfo=timezone.utc)).timetuple()[:6]
     out = io.BytesIO()
@@ -30,7 +59,10 @@ def _reproducible_zip(data: bytes, when: datetime) -> bytes:
             info = zipfile.ZipInfo(name, date_time)
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
-            dst.writestr(info, src.read(name), compresslevel=9)
+            content = src.read(name)
+            if name == OPF:
+                content = _package_language(content, lang)
+            dst.writestr(info, content, compresslevel=9)
     return out.getvalue()
 
 
@@ -48,6 +80,11 @@ def build(edition: Edition, docs: EpubDocuments, cover_png: bytes, fonts: dict[s
         if getattr(meta, key):
             book.add_metadata("DC", key, getattr(meta, key))
     book.add_metadata(None, "meta", "", {"name": "cover", "content": "cover-image"})
+    accessibility_metadata(book, edition.labels["accessibility_summary"])
+    if edition.spec.writing_mode == "vertical-rl":
+        # Vertical Chinese pages turn right to left; the text itself stays left-to-right.
+        book.set_direction("rtl")
+        book.add_metadata(None, "meta", "", {"name": "primary-writing-mode", "content": "vertical-rl"})
 
     book.add_item(_item("style", STYLESHEET, "text/css", docs.css))
     for name, data in fonts.items():
@@ -66,5 +103,6 @@ def build(edition: Edition, docs: EpubDocuments, cover_png: bytes, fonts: dict[s
     book.spine = [cover, nav, *chapters]
 
     raw = io.BytesIO()
-    epub.write_epub(raw, book, {"mtime": when.astimezone(timezone.utc), "epub3_pages": False})
-    return _reproducible_zip(raw.getvalue(), when)
+    epub.write_epub(raw, book, {"mtime": when.astimezone(timezone.utc), "epub3_pages": False,
+                                "package_direction": False, "spine_direction": True})
+    return _reproducible_zip(raw.getvalue(), when, edition.lang)

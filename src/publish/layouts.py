@@ -92,7 +92,7 @@ def _render(env: SandboxedEnvironment, name: str, **context) -> str:
         where = frames[-1] if frames else None
         raise PublishError(f"template error: {exc}", where.filename if where else name,
                            where.lineno if where else None,
-                           hint="templates see: meta, labels, chapters, lang, fonts, trim, creators_line") from None
+                           hint="templates see: meta, labels, chapters, lang, fonts, trim, creators_line, writing_mode") from None
 
 
 def creators_line(edition: Edition) -> str:
@@ -130,6 +130,7 @@ def _context(edition: Edition, manuscript: Manuscript, fonts: list[dict]) -> dic
         "edition_label": edition.labels.get(f"edition_{edition.name}", edition.name),
         "fonts": fonts,
         "trim": {"width": manuscript.trim_mm[0], "height": manuscript.trim_mm[1]},
+        "writing_mode": edition.spec.writing_mode,
     }
 
 

@@ -19,7 +19,8 @@ EDITIONS = {  # edition name -> script of its fonts
 }
 REQUIRED_KEYS = ("slug", "title", "creators", "language", "identifier", "chapters")
 OPTIONAL_KEYS = ("subtitle", "date", "publisher", "rights", "description", "trim", "editions")
-EDITION_KEYS = ("opencc", "corrections")
+EDITION_KEYS = ("opencc", "corrections", "writing_mode")
+WRITING_MODES = ("horizontal-tb", "vertical-rl")
 CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f]")
 IMAGE_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "gif": "image/gif"}
 
@@ -51,6 +52,7 @@ class EditionSpec:
     script: str                    # Hans or Hant: chooses the fonts
     opencc: str | None = None      # OpenCC config converting the manuscript, None for as written
     corrections: Path | None = None
+    writing_mode: str = "horizontal-tb"   # of the EPUB; vertical-rl for top-to-bottom, right-to-left
 
 
 @dataclass(frozen=True)
@@ -216,7 +218,11 @@ def _editions(root: Path, data: dict, path: Path, lines: dict[str, int]) -> dict
             corrections = _book_file(root, str(corrections), path, line, "correction table")
             if not corrections.is_file():
                 raise PublishError(f"correction table {settings['corrections']!r} not found", path, line)
-        specs[name] = EditionSpec(name, EDITIONS[name], config, corrections)
+        writing_mode = settings.get("writing_mode", "horizontal-tb")
+        if writing_mode not in WRITING_MODES:
+            raise PublishError(f"unknown writing_mode {writing_mode!r} for edition {name}", path, line,
+                               hint=f"use one of {', '.join(WRITING_MODES)}")
+        specs[name] = EditionSpec(name, EDITIONS[name], config, corrections, writing_mode)
     return specs
 
 
