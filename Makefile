@@ -1,5 +1,6 @@
 # make        build every edition of the book as PDF and EPUB (installing what it needs)
 # make test   run the tests
+# make lint   check the manuscript's text (publish lint); make check runs it first
 BOOK    ?= manuscript
 OUT     ?= build
 PYTHON  ?= python3
@@ -13,7 +14,7 @@ PDFS  := $(foreach e,$(EDITIONS),$(OUT)/$(SLUG).$(e).pdf)
 EPUBS := $(foreach e,$(EDITIONS),$(OUT)/$(SLUG).$(e).epub)
 INPUTS := $(shell find $(BOOK) layouts fonts src -type f -not -path '*/__pycache__/*' -not -path '*.egg-info/*') pyproject.toml
 
-.PHONY: all pdf epub test check clean system-packages
+.PHONY: all pdf epub test lint check clean system-packages
 .DELETE_ON_ERROR:
 
 all: pdf epub
@@ -40,7 +41,11 @@ $(EPUBS) &: $(INPUTS) $(VENV)/.installed
 test: $(VENV)/.installed
 	$(VENV)/bin/pytest -q
 
-check: $(PDFS) $(EPUBS)
+# The lint runs first: a manuscript with lint errors is not built.
+lint: $(VENV)/.installed
+	$(PUBLISH) lint --book $(BOOK)
+
+check: lint $(PDFS) $(EPUBS)
 	$(PUBLISH) check $(PDFS) $(EPUBS)
 
 clean:

@@ -27,6 +27,16 @@ def _check(args) -> int:
     return ExitCode.OK if all(r.passed for r in results) else ExitCode.CHECK_FAILED
 
 
+def _lint(args) -> int:
+    from .lint import ERROR, lint_book, summary
+
+    findings = lint_book(Path(args.book))
+    for finding in findings:
+        print(finding)
+    print(f"publish lint: {summary(findings)}", file=sys.stderr)
+    return ExitCode.CHECK_FAILED if any(f.severity == ERROR for f in findings) else ExitCode.OK
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="publish", description="Publish a Chinese book as print PDF and EPUB, "
                                   "in Simplified and Traditional editions.")
@@ -44,6 +54,13 @@ def parser() -> argparse.ArgumentParser:
                                 description="Check built PDFs and EPUBs; exit 1 if any check fails.")
     check.add_argument("files", nargs="+", metavar="FILE", help="a built .pdf or .epub")
     check.set_defaults(run=_check)
+
+    lint = commands.add_parser("lint", help="check the manuscript's punctuation and text, one code per rule",
+                               description="Lint the book's Markdown chapters; exit 1 if any error is found "
+                               "(warnings do not fail). Silence a code per file in book.yaml: "
+                               "lint: {ignore: {chapters/01.md: [ZH008]}}.")
+    lint.add_argument("--book", default="manuscript", metavar="DIR", help="book folder holding book.yaml (default: manuscript)")
+    lint.set_defaults(run=_lint)
     return top
 
 

@@ -18,7 +18,7 @@ EDITIONS = {  # edition name -> script of its fonts
     "zh-Hant": "Hant",
 }
 REQUIRED_KEYS = ("slug", "title", "creators", "language", "identifier", "chapters")
-OPTIONAL_KEYS = ("subtitle", "date", "publisher", "rights", "description", "trim", "editions")
+OPTIONAL_KEYS = ("subtitle", "date", "publisher", "rights", "description", "trim", "editions", "lint")
 EDITION_KEYS = ("opencc", "corrections", "writing_mode")
 WRITING_MODES = ("horizontal-tb", "vertical-rl")
 CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f]")
@@ -87,6 +87,7 @@ class Manuscript:
     editions: dict[str, EditionSpec]
     chapters: list[Chapter]
     layouts: Path | None           # the book's own layouts folder, overriding the default templates
+    lint: dict = field(default_factory=dict)  # book.yaml's `lint:` as written; checked by publish.lint
 
 
 def _key_lines(text: str) -> dict[str, int]:
@@ -317,4 +318,4 @@ def load(root: Path | str) -> Manuscript:
     ]
     layouts = root / "layouts"
     return Manuscript(root.resolve(), slug, meta, _trim(data, path, lines), _editions(root, data, path, lines),
-                      chapters, layouts if layouts.is_dir() else None)
+                      chapters, layouts if layouts.is_dir() else None, data.get("lint") or {})
