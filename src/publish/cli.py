@@ -27,6 +27,21 @@ def _check(args) -> int:
     return ExitCode.OK if all(r.passed for r in results) else ExitCode.CHECK_FAILED
 
 
+def _proof(args) -> int:
+    from .proof import measure
+
+    passed = True
+    for path in args.files:
+        if not Path(path).is_file():
+            raise PublishError("file not found: run make first", path)
+        result = measure(Path(path))
+        print(f"{path} ({result.script})")
+        for rule in result.rules:
+            print(rule.report())
+        passed &= result.passed
+    return ExitCode.OK if passed else ExitCode.CHECK_FAILED
+
+
 def _lint(args) -> int:
     from .lint import ERROR, lint_book, summary
 
@@ -35,6 +50,20 @@ def _lint(args) -> int:
         print(finding)
     print(f"publish lint: {summary(findings)}", file=sys.stderr)
     return ExitCode.CHECK_FAILED if any(f.severity == ERROR for f in findings) else ExitCode.OK
+
+
+def _snapshot(args) -> int:
+    from .browser import view_epub
+    from .output import write_atomic
+
+    out = Path(args.out)
+    for epub in map(Path, args.files):
+        for view in view_epub(epub):
+            name = f"{epub.stem}.{Path(view.file).stem}.png"
+            write_atomic(out / name, view.png)
+            print(f"{out / name}: {view.writing_mode}"
+                  + (f"; fell back to {', '.join(view.fallback)}" if view.fallback else ""))
+    return ExitCode.OK
 
 
 def parser() -> argparse.ArgumentParser:
@@ -55,12 +84,25 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("files", nargs="+", metavar="FILE", help="a built .pdf or .epub")
     check.set_defaults(run=_check)
 
+    snapshot = commands.add_parser("snapshot", help="draw the first screen of every EPUB document in Chromium",
+                                   description="Render each EPUB document's first screen in headless Chromium "
+                                               "to PNG: <out>/<epub name>.<document>.png.")
+    snapshot.add_argument("files", nargs="+", metavar="EPUB")
+    snapshot.add_argument("--out", default="build/proof", metavar="DIR", help="(default: build/proof)")
+    snapshot.set_defaults(run=_snapshot)
+
     lint = commands.add_parser("lint", help="check the manuscript's punctuation and text, one code per rule",
                                description="Lint the book's Markdown chapters; exit 1 if any error is found "
                                "(warnings do not fail). Silence a code per file in book.yaml: "
                                "lint: {ignore: {chapters/01.md: [ZH008]}}.")
     lint.add_argument("--book", default="manuscript", metavar="DIR", help="book folder holding book.yaml (default: manuscript)")
     lint.set_defaults(run=_lint)
+
+    proof = commands.add_parser("proof", help="measure a built PDF against the clreq typography rules",
+                                description="Print each clreq rule's figures for built PDFs, with the page and "
+                                "line of every failure; exit 1 if a rule fails.")
+    proof.add_argument("files", nargs="+", metavar="PDF", help="a built .pdf")
+    proof.set_defaults(run=_proof)
     return top
 
 

@@ -14,7 +14,7 @@ import jinja2
 import yaml
 from jinja2.sandbox import SandboxedEnvironment
 
-from . import markdown
+from . import markdown, typeset
 from .edition import Edition
 from .errors import PublishError
 from .manuscript import Chapter, Image, Manuscript
@@ -106,7 +106,7 @@ def creators_line(edition: Edition) -> str:
     )
 
 
-def _chapter_html(chapter: Chapter, image_src: dict[str, str]) -> str:
+def _chapter_html(chapter: Chapter, image_src: dict[str, str], script: str) -> str:
     tokens = chapter.tokens
     if chapter.images:
         tokens = []
@@ -118,7 +118,7 @@ def _chapter_html(chapter: Chapter, image_src: dict[str, str]) -> str:
                 ]
                 token = token.copy(children=children)
             tokens.append(token)
-    return markdown.render(tokens, chapter.env, chapter.id)
+    return typeset.typeset(markdown.render(tokens, chapter.env, chapter.id), script)
 
 
 def _context(edition: Edition, manuscript: Manuscript, fonts: list[dict]) -> dict:
@@ -137,7 +137,8 @@ def _context(edition: Edition, manuscript: Manuscript, fonts: list[dict]) -> dic
 def render_print(edition: Edition, manuscript: Manuscript) -> PrintDocument:
     fonts = [{"family": f.family, "weight": f.weight, "url": f.path.as_uri()} for f in font_faces(edition.spec.script)]
     chapters = [
-        RenderedChapter(ch.id, ch.title, "", _chapter_html(ch, {i.src: i.path.as_uri() for i in ch.images}))
+        RenderedChapter(ch.id, ch.title, "", _chapter_html(ch, {i.src: i.path.as_uri() for i in ch.images},
+                                                  edition.spec.script))
         for ch in edition.chapters
     ]
     env = environment(manuscript.layouts)
@@ -162,7 +163,7 @@ def render_epub(edition: Edition, manuscript: Manuscript) -> EpubDocuments:
             name = f"images/image{len(images) + 1:03d}{image.path.suffix.lower()}"
             images[name] = image
             names[image.src] = "../" + name
-        chapters.append(RenderedChapter(ch.id, ch.title, f"text/{ch.id}.xhtml", _chapter_html(ch, names)))
+        chapters.append(RenderedChapter(ch.id, ch.title, f"text/{ch.id}.xhtml", _chapter_html(ch, names, edition.spec.script)))
     page = {"stylesheet": "../" + STYLESHEET, **context}
     documents = [(ch, _render(env, "epub/chapter.xhtml.j2", chapter=ch, **page)) for ch in chapters]
     nav_chapters = [RenderedChapter(c.id, c.title, c.file, "") for c in chapters]

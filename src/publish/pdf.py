@@ -8,6 +8,7 @@ from urllib.parse import unquote, urlsplit
 import weasyprint
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
+from . import weasyprint_cjk
 from .errors import PublishError
 from .layouts import FONTS, LAYOUTS, PrintDocument
 
@@ -49,10 +50,11 @@ def render(document: PrintDocument, book_root: Path, metadata_date: str | None =
     try:
         html = weasyprint.HTML(string=document.html, base_url=document.base_url,
                                url_fetcher=BookURLFetcher([book_root, LAYOUTS, FONTS]))
-        rendered = html.render()
-        if metadata_date:
-            rendered.metadata.created = rendered.metadata.modified = metadata_date
-        pdf = rendered.write_pdf(pdf_identifier=True)
+        with weasyprint_cjk.active():
+            rendered = html.render()
+            if metadata_date:
+                rendered.metadata.created = rendered.metadata.modified = metadata_date
+            pdf = rendered.write_pdf(pdf_identifier=True)
     except FatalURLFetchingError as exc:
         raise PublishError(str(exc), book_root) from None
     finally:

@@ -1,0 +1,354 @@
+"""`publish proof`: the W3C clreq rules measured on a built PDF, from the glyph positions pdfplumber reads.
+
+Only the PDF is read. Body text is the most common font size; body lines group into blocks (a
+paragraph, a list item, a contents entry) by the regular line pitch and by the 2 em first-line
+indent; ruled tables are left out. Positions are in PDF points, gaps in ems of the characters' size.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]")
+LATIN = re.compile("[A-Za-z0-9]")
+FULL_WIDTH_MARKS = set("，。、；：？！“”‘’（）《》〈〉【】「」『』…—")
+NO_LINE_START = set("，。、；：？！”’）》」』〉】…—") | set("〕〗〙〛｠｣")
+NO_LINE_END = set("“‘（《「『〈【")
+PUNCTUATION = FULL_WIDTH_MARKS | set("·%")
+INSERTED = set(" \u00a0\u2009\u200a\u2006\u2005\u200b\u200c\u200d\u2060\u202f\ufeff")
+CJK = re.compile(f"[{HAN.pattern[1:-1]}{''.join(sorted(FULL_WIDTH_MARKS))}]")
+TOLERANCE_PT = 0.5       # rule 1
+MAX_HAN_GAP = 0.25       # rule 4, em
+MAX_PAIR = 1.5           # rule 5, em
+LATIN_GAP = (0.125, 0.25)  # rule 6, em
+EPSILON = 0.01           # em: rounding in the PDF's glyph positions
+
+
+@dataclass
+class Line:
+    page: int            # 1-based
+    number: int          # 1-based among the page's body lines
+    chars: list[dict]
+    baseline: float
+    inset: float = 0.0   # from the left edge of the page's text block
+
+
+    @property
+    def text(self) -> str:
+        return "".join(c["text"] for c in self.chars)
+
+    @property
+    def x0(self) -> float:
+        return self.chars[0]["x0"]
+
+    @property
+    def x1(self) -> float:
+        return self.chars[-1]["x1"]
+
+    @property
+    def em(self) -> float:
+        return self.chars[0]["size"]
+
+    def where(self) -> str:
+        return f"p.{self.page} l.{self.number}"
+
+
+@dataclass
+class Block:
+    lines: list[Line]
+    left: float          # the container's inset: continuation lines start here
+
+
+@dataclass
+class Rule:
+    number: int
+    name: str
+    figure: str = ""
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def report(self, limit: int = 20) -> str:
+        head = f"{'pass' if self.passed else 'FAIL'}  rule {self.number} {self.name:<14} {self.figure}"
+        lines = [head] + [f"        {f}" for f in self.failures[:limit]]
+        if len(self.failures) > limit:
+            lines.append(f"        … and {len(self.failures) - limit} more")
+        return "\n".join(lines)
+
+
+@dataclass
+class Proof:
+    path: Path
+    script: str
+    rules: list[Rule]
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self.rules)
+
+
+def _script(path: Path, texts: str) -> str:
+    import pikepdf
+
+    with pikepdf.open(path) as pdf:
+        lang = str(pdf.Root.get("/Lang", ""))
+    if lang:
+        return "Hant" if "Hant" in lang or lang.endswith(("TW", "HK")) else "Hans"
+    return "Hant" if "「" in texts else "Hans"
+
+
+def _table_columns(page) -> list[tuple[float, float, float]]:
+    """Vertical rules (x, top, bottom): text between them is a table's, not running text."""
+    return [(e["x0"], e["top"], e["bottom"]) for e in page.edges
+            if e["orientation"] == "v" and e["bottom"] - e["top"] > 2]
+
+
+def read_lines(pdf) -> tuple[list[Line], list[list[dict]], float]:
+    """Body lines in reading order, every page's characters, and the body size."""
+    pages = [page.chars for page in pdf.pages]
+    sizes = Counter(round(c["size"], 2) for chars in pages for c in chars if c["text"].strip())
+    body = sizes.most_common(1)[0][0]
+    lines = []
+    for number, (page, chars) in enumerate(zip(pdf.pages, pages), 1):
+        rules = _table_columns(page)
+        rows: dict[float, list[dict]] = {}
+        for c in chars:
+            if abs(c["size"] - body) < 0.05:
+                rows.setdefault(round(c["matrix"][5], 1), []).append(c)
+        on_page = []
+        for baseline in sorted(rows, reverse=True):   # PDF y grows upwards
+            row = sorted(rows[baseline], key=lambda c: c["x0"])
+            top, bottom = row[0]["top"], row[0]["bottom"]
+            if any(row[0]["x0"] < x < row[-1]["x1"] and t < bottom and b > top for x, t, b in rules):
+                continue
+            on_page.append(Line(number, len(on_page) + 1, row, baseline))
+        lines += on_page
+    # Left and right pages have their own margins: measure from each one's text block.
+    for parity in (0, 1):
+        same = [l for l in lines if l.page % 2 == parity]
+        left = min((l.x0 for l in same), default=0)
+        for line in same:
+            line.inset = line.x0 - left
+    return lines, pages, body
+
+
+def blocks_of(lines: list[Line], pages: list[list[dict]], body: float) -> list[Block]:
+    pitch = Counter(round(a.baseline - b.baseline, 1) for a, b in zip(lines, lines[1:])
+                    if a.page == b.page).most_common(1)[0][0]
+    indent = 2 * body
+    blocks: list[Block] = []
+    for prev, line in zip([None] + lines, lines):
+        if prev is not None and blocks:
+            block = blocks[-1]
+            if prev.page == line.page:
+                flows = abs(prev.baseline - line.baseline - pitch) < 0.5
+            else:
+                # Continues on the next page only if nothing larger than body text comes first.
+                flows = (line.page == prev.page + 1 and line.number == 1 and prev is _last_on_page(lines, prev)
+                         and not any(c["size"] > body + 0.05 and c["top"] < line.chars[0]["top"]
+                                     for c in pages[line.page - 1]))
+            if flows and abs(line.inset - block.left) < 0.5:
+                block.lines.append(line)
+                continue
+            if flows and len(block.lines) == 1 and abs(line.inset - (prev.inset - indent)) < 0.5:
+                block.left = line.inset   # the first line was indented: a paragraph
+                block.lines.append(line)
+                continue
+        blocks.append(Block([line], line.inset))
+    return blocks
+
+
+def _last_on_page(lines: list[Line], line: Line) -> Line:
+    return [x for x in lines if x.page == line.page][-1]
+
+
+def _em(a: dict) -> float:
+    return a["size"]
+
+
+def measure(path: Path) -> Proof:
+    import pdfplumber
+
+    with pdfplumber.open(path) as pdf:
+        lines, pages, body = read_lines(pdf)
+    script = _script(path, "".join(l.text for l in lines))
+    blocks = blocks_of(lines, pages, body)
+    justified = [(b, l) for b in blocks for l in b.lines[:-1]]
+    # A paragraph: several lines, or one line indented 2 em.
+    paragraphs = [b for b in blocks if len(b.lines) > 1 or abs(b.lines[0].inset - 2 * body) < 0.5]
+    rules = [_rule1(blocks, justified), _rule2([l for b in paragraphs for l in b.lines]), _rule3(blocks),
+             _rule4(justified), _rule5(lines, script), _rule6(blocks), _rule7(blocks, lines, pages, body)]
+    return Proof(path, script, rules)
+
+
+def _rule1(blocks, justified) -> Rule:
+    """The right edge of each page side's text block: the furthest end of a paragraph's line."""
+    rule = Rule(1, "justified")
+    right: dict[int, float] = {}
+    for block in blocks:
+        if len(block.lines) > 1:
+            for line in block.lines:
+                right[line.page % 2] = max(right.get(line.page % 2, 0), line.x1)
+    offs = []
+    for block, line in justified:
+        edge = right[line.page % 2]
+        # An indented block (a quotation) is narrower on both sides, a list only on the left.
+        off = min(line.x1 - edge, line.x1 - edge + block.left, key=abs)
+        offs.append(off)
+        if abs(off) > TOLERANCE_PT:
+            rule.failures.append(f"{line.where()}: ends {off:+.2f} pt from the right edge: {line.text[-12:]}")
+    spread = max(offs) - min(offs) if offs else 0
+    rule.figure = (f"{len(offs)} justified lines, right-edge spread {spread:.2f} pt, "
+                   f"worst {max((abs(o) for o in offs), default=0):.2f} pt (limit {TOLERANCE_PT})")
+    return rule
+
+
+def _rule2(lines) -> Rule:
+    """Paragraphs only: a title (in a running head, the contents) may hold a space of its own."""
+    rule = Rule(2, "text layer")
+    for line in lines:
+        chars = line.chars
+        for a, b, c in zip([None] + chars, chars, chars[1:] + [None]):
+            if b["text"] in INSERTED:
+                near = "".join(x["text"] for x in (a, c) if x is not None)
+                if CJK.search(near):
+                    rule.failures.append(f"{line.where()}: U+{ord(b['text']):04X} beside {near}")
+    rule.figure = (f"{sum(len(l.chars) for l in lines)} body characters, "
+                   f"{len(rule.failures)} inserted spaces beside Chinese")
+    return rule
+
+
+def _rule3(blocks) -> Rule:
+    rule = Rule(3, "line breaks")
+    quote_breaks = 0
+    for block in blocks:
+        for line, following in zip(block.lines, block.lines[1:] + [None]):
+            if line.text[0] in NO_LINE_START:
+                rule.failures.append(f"{line.where()}: starts with {line.text[0]}")
+            if following is None:
+                continue
+            if line.text[-1] in NO_LINE_END:
+                rule.failures.append(f"{line.where()}: ends with {line.text[-1]}")
+            if line.text[-1] in "—…" and following.text[0] == line.text[-1]:
+                rule.failures.append(f"{line.where()}: splits {line.text[-1] * 2}")
+            quote_breaks += following.text[0] in "“‘" or line.text[-1] in "”’"
+    lines = sum(len(b.lines) for b in blocks)
+    rule.figure = f"{lines} lines, {len(rule.failures)} prohibited breaks, {quote_breaks} breaks beside “ ”"
+    return rule
+
+
+def _rule4(justified) -> Rule:
+    rule = Rule(4, "even colour")
+    worst = 0.0
+    for _, line in justified:
+        for a, b in zip(line.chars, line.chars[1:]):
+            if HAN.match(a["text"]) and HAN.match(b["text"]):
+                gap = (b["x0"] - a["x1"]) / _em(a)
+                worst = max(worst, gap)
+                if gap > MAX_HAN_GAP + EPSILON:
+                    rule.failures.append(f"{line.where()}: {gap:.2f} em between {a['text']}{b['text']}")
+    rule.figure = f"largest gap between Han {worst:.3f} em (limit {MAX_HAN_GAP})"
+    return rule
+
+
+def _advance(chars, i) -> float:
+    """A character's advance: to the next character, but no more than its own width."""
+    c = chars[i]
+    if i + 1 < len(chars):
+        return min(c["x1"], chars[i + 1]["x0"]) - c["x0"]
+    return c["x1"] - c["x0"]
+
+
+def _rule5(lines, script) -> Rule:
+    rule = Rule(5, "punctuation")
+    pairs, singles = [], []
+    for line in lines:
+        chars = line.chars
+        for i, c in enumerate(chars):
+            if c["text"] not in FULL_WIDTH_MARKS:
+                continue
+            em = _em(c)
+            paired = any(0 <= j < len(chars) and chars[j]["text"] in FULL_WIDTH_MARKS
+                         and chars[j]["text"] + c["text"] not in ("……", "——", "…—", "—…")
+                         and c["text"] + chars[j]["text"] not in ("……", "——", "…—", "—…")
+                         for j in (i - 1, i + 1))
+            nxt = chars[i + 1]["text"] if i + 1 < len(chars) else None
+            if script == "Hans" and nxt in FULL_WIDTH_MARKS and c["text"] + nxt not in ("……", "——"):
+                width = (chars[i + 1]["x0"] - c["x0"] + _advance(chars, i + 1)) / em
+                pairs.append(width)
+                if width > MAX_PAIR + EPSILON:
+                    rule.failures.append(f"{line.where()}: {c['text']}{nxt} takes {width:.2f} em")
+            if i + 1 < len(chars) and (script == "Hant" or not paired):
+                width = (chars[i + 1]["x0"] - c["x0"]) / em
+                singles.append(width)
+                if width < 1 - EPSILON:
+                    rule.failures.append(f"{line.where()}: {c['text']} takes {width:.2f} em")
+    if script == "Hans":
+        rule.figure = (f"zh-Hans: {len(pairs)} pairs, widest {max(pairs, default=0):.2f} em (limit {MAX_PAIR}); "
+                       f"{len(singles)} single marks, narrowest {min(singles, default=1):.2f} em")
+    else:
+        rule.figure = f"zh-Hant: {len(singles)} marks, narrowest {min(singles, default=1):.2f} em (full width)"
+    return rule
+
+
+def _rule6(blocks) -> Rule:
+    rule = Rule(6, "Han-Latin")
+    gaps = []
+    for block in blocks:
+        for line, following in zip(block.lines, block.lines[1:] + [None]):
+            for a, b in zip(line.chars, line.chars[1:]):
+                if (HAN.match(a["text"]) and LATIN.match(b["text"])) or (LATIN.match(a["text"]) and HAN.match(b["text"])):
+                    em = _em(a) if HAN.match(a["text"]) else _em(b)
+                    gap = (b["x0"] - a["x1"]) / em
+                    gaps.append(gap)
+                    if not LATIN_GAP[0] - EPSILON <= gap <= LATIN_GAP[1] + EPSILON:
+                        rule.failures.append(f"{line.where()}: {gap:.3f} em in {a['text']}{b['text']}")
+            if following is not None:
+                a, b = line.text[-1], following.text[0]
+                if (HAN.match(a) and LATIN.match(b)) or (LATIN.match(a) and HAN.match(b)):
+                    rule.failures.append(f"{line.where()}: Han-Latin gap at the line's end ({a}|{b})")
+    rule.figure = (f"{len(gaps)} gaps, {min(gaps, default=0):.3f}–{max(gaps, default=0):.3f} em "
+                   f"(limits {LATIN_GAP[0]}–{LATIN_GAP[1]})")
+    return rule
+
+
+def _rule7(blocks, lines, pages, body) -> Rule:
+    rule = Rule(7, "paragraphs")
+    indents, extra = [], []
+    paragraphs = [b for b in blocks if len(b.lines) > 1]
+    for block in paragraphs:
+        first, last = block.lines[0], block.lines[-1]
+        indent = (first.inset - block.left) / first.em
+        indents.append(indent)
+        if abs(indent - 2) > EPSILON:
+            rule.failures.append(f"{first.where()}: first-line indent {indent:.2f} em")
+        if len(HAN.findall(last.text)) == 1 and all(HAN.match(c) or c in PUNCTUATION for c in last.text):
+            rule.failures.append(f"{last.where()}: last line holds one Han character: {last.text}")
+        per_page = Counter(l.page for l in block.lines)
+        if len(per_page) > 1:
+            counts = [per_page[p] for p in sorted(per_page)]
+            if min(counts[0], counts[-1]) < 2:
+                rule.failures.append(f"{first.where()}: {counts[0]} line(s) before the page break, "
+                                     f"{counts[-1]} after (orphans and widows need 2)")
+    pitch = Counter(round(a.baseline - b.baseline, 1) for a, b in zip(lines, lines[1:])
+                    if a.page == b.page).most_common(1)[0][0]
+    for a, b in zip(paragraphs, paragraphs[1:]):
+        end, start = a.lines[-1], b.lines[0]
+        if end.page == start.page and a.left == b.left and lines.index(start) == lines.index(end) + 1:
+            space = end.baseline - start.baseline - pitch
+            extra.append(space)
+            if abs(space) > 0.1:
+                rule.failures.append(f"{start.where()}: {space:.2f} pt between paragraphs")
+    for number, chars in enumerate(pages[:-1], 1):
+        text = [c for c in chars if c["text"].strip()]
+        body_text = [c for c in text if abs(c["size"] - body) < 0.05]
+        headings = [c for c in text if c["size"] > body + 0.05]
+        if body_text and headings and max(c["bottom"] for c in headings) > max(c["bottom"] for c in body_text):
+            rule.failures.append(f"p.{number}: a heading ends the page")
+    rule.figure = (f"{len(paragraphs)} paragraphs, indent {min(indents, default=0):.2f}–{max(indents, default=0):.2f} em, "
+                   f"space between {max((abs(e) for e in extra), default=0):.2f} pt")
+    return rule

@@ -1,0 +1,157 @@
+"""Stage 2½: clreq typesetting of a chapter's HTML, between the edition and the layouts.
+
+Adds span markup where a rule of W3C clreq needs one, and nowhere else (every span costs layout
+time); never a character: the text stays the edition's text. The spans' classes are styled in
+layouts/common/text.css.j2:
+  halt  the first full-width mark of a pair takes half an em (zh-Hans only, the `halt` feature)
+  hl    a Latin or digit run beside Han: a margin on the Han side (`l`, `r`)
+  q     a quotation “…”: its edges become break opportunities (Pango allows none beside “ ”)
+  nw    text that must not break: —— with the character before it, a paragraph's last two Han
+"""
+from __future__ import annotations
+
+import html
+import re
+
+# Marks that take a full em in a Chinese font, and which side of their em is blank.
+CLOSING = set("，。、；：？！”’）》〉】」』")
+OPENING = set("“‘（《〈【「『")
+MARK_UNIT = re.compile("……|——|[，。、；：？！“”‘’（）《》〈〉【】「」『』…—]")
+HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff"
+HAN_CHAR = re.compile(f"[{HAN}]")
+LATIN_RUN = re.compile(r"[A-Za-z0-9]+(?:[ .,:+\-/][A-Za-z0-9]+)*%?")
+QUOTATIONS = (re.compile("“[^“”]*”"), re.compile("‘[^‘’]*’"))
+DASH = re.compile("[^—]——")
+CJK_AROUND_NEWLINE = re.compile(f"(?<=[{HAN}\u3000-\u303f\uff01-\uff60“”‘’…—])\n(?=[{HAN}\u3000-\u303f\uff01-\uff60“”‘’…—])")
+# A paragraph shorter than this fits on one line of any trim: it needs no tied end.
+SHORTEST_WRAPPING = 20
+VOID = {"br", "img", "hr", "input", "meta", "link", "wbr"}
+SKIP = {"code", "pre", "script", "style", "kbd", "samp"}
+TAG = re.compile(r"(<[^>]*>)")
+TAG_NAME = re.compile(r"</?([A-Za-z][A-Za-z0-9]*)")
+
+
+def _halted(text: str) -> set[int]:
+    """Positions of the marks to set half-width so that two adjacent marks take 1.5 em."""
+    units = [(m.start(), m.group()) for m in MARK_UNIT.finditer(text)]
+    halted: set[int] = set()
+    for (i, a), (j, b) in zip(units, units[1:]):
+        if i + len(a) != j or i in halted:
+            continue
+        if a in CLOSING:
+            halted.add(i)
+        elif b in OPENING:
+            halted.add(j)
+        elif a in OPENING:
+            halted.add(i)
+        elif b in CLOSING:
+            halted.add(j)
+    return halted
+
+
+def _spans(text: str, hans: bool) -> list[tuple[int, int, str]]:
+    """(start, end, class) of the spans one text node needs."""
+    spans = []
+    if hans:
+        for i in sorted(_halted(text)):
+            if spans and spans[-1][1] == i:
+                spans[-1] = (spans[-1][0], i + 1, "halt")
+            else:
+                spans.append((i, i + 1, "halt"))
+        for m in (m for quotation in QUOTATIONS for m in quotation.finditer(text)):
+            s, e = m.span()
+            # Only where a line could break: after a character that may end a line, before one that may start it.
+            if (s > 0 and text[s - 1] not in OPENING) or (e < len(text) and text[e] not in CLOSING and text[e] != "…"):
+                spans.append((s, e, "q"))
+    for m in LATIN_RUN.finditer(text):
+        s, e = m.span()
+        left = s > 0 and HAN_CHAR.match(text[s - 1])
+        right = e < len(text) and HAN_CHAR.match(text[e])
+        if left or right:
+            spans.append((s, e, "hl" + (" l" if left else "") + (" r" if right else "")))
+    for m in DASH.finditer(text):
+        spans.append((m.start(), m.end(), "nw"))
+    return spans
+
+
+def _nest(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Spans sorted outer-first; a quotation crossing a later span ends where that span starts
+    (the break it offered there would be a break inside a tied paragraph end or dash)."""
+    spans = sorted(spans, key=lambda s: (s[0], -s[1]))
+    kept: list[tuple[int, int, str]] = []
+    for start, end, cls in spans:
+        for k, (s, e, c) in enumerate(kept):
+            if s < start < e < end:
+                if c != "q":
+                    break
+                kept[k] = (s, start, c)
+        else:
+            kept.append((start, end, cls))
+    return sorted(kept, key=lambda s: (s[0], -s[1]))
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def _markup(text: str, spans: list[tuple[int, int, str]]) -> str:
+    """The text with its spans; a span ending past the text is closed by the caller."""
+    events = sorted([(s, 1, -e, f'<span class="{c}">') for s, e, c in spans]
+                    + [(e, 0, -s, "</span>") for s, e, c in spans if e <= len(text)])
+    out, pos = [], 0
+    for at, _, _, tag in events:
+        out.append(_escape(text[pos:at]))
+        out.append(tag)
+        pos = at
+    out.append(_escape(text[pos:]))
+    return "".join(out)
+
+
+def typeset(chapter_html: str, script: str) -> str:
+    """The chapter's HTML with clreq span markup for an edition in `script` (Hans or Hant)."""
+    hans = script == "Hans"
+    parts = TAG.split(chapter_html)
+    stack: list[str] = []
+    texts: dict[int, str] = {}              # part index -> its text, unescaped
+    paragraph: list[int] | None = None      # part indexes of the open <p>'s text nodes
+    tails: dict[int, int] = {}              # part index -> part index of its </p>, or -1
+    for index, part in enumerate(parts):
+        if index % 2:
+            name = (TAG_NAME.match(part) or [None, ""])[1].lower()
+            if part.startswith("</"):
+                while stack and stack.pop() != name:
+                    pass
+                if name == "p" and paragraph is not None:
+                    _tie_end(paragraph, texts, stack, tails, index)
+                    paragraph = None
+            elif not part.endswith("/>") and name not in VOID:
+                stack.append(name)
+                if name == "p":
+                    paragraph = []
+        elif part and not SKIP.intersection(stack):
+            texts[index] = CJK_AROUND_NEWLINE.sub("", html.unescape(part))
+            if paragraph is not None:
+                paragraph.append((index, stack[-1] == "p"))
+
+    for index, text in texts.items():
+        spans = _spans(text, hans)
+        if index in tails:
+            # The paragraph's last line holds at least two Han characters.
+            start = [m.start() for m in HAN_CHAR.finditer(text)][-2]
+            spans.append((start, len(text) + (tails[index] >= 0), "nw"))
+        parts[index] = _markup(text, _nest(spans))
+        if tails.get(index, -1) >= 0:
+            parts[tails[index]] = "</span>" + parts[tails[index]]
+    return "".join(parts)
+
+
+def _tie_end(paragraph, texts, stack, tails, close_index):
+    """Marks the paragraph's last text node holding Han for a tied end, if the paragraph can wrap."""
+    if sum(len(texts[i]) for i, _ in paragraph) < SHORTEST_WRAPPING:
+        return
+    for index, direct in reversed(paragraph):
+        if HAN_CHAR.search(texts[index]):
+            if len(HAN_CHAR.findall(texts[index])) >= 2:
+                # A text node right inside <p> ties everything after it too (a footnote mark).
+                tails[index] = close_index if direct else -1
+            return

@@ -1,0 +1,148 @@
+"""WeasyPrint extension for Chinese text (W3C clreq): inter-character justification and the line
+breaks clreq allows beside “ ”.
+
+WeasyPrint 70 justifies only at spaces, and Pango allows no break on either side of “ ” (Unicode
+class QU). Active only inside `active()`; it patches two functions of WeasyPrint's inline layout,
+so it is written for, and checked against, one exact WeasyPrint version.
+"""
+from __future__ import annotations
+
+import contextlib
+import re
+
+import weasyprint
+
+from .errors import PublishError
+
+WEASYPRINT_VERSION = "70.0"
+if weasyprint.__version__ != WEASYPRINT_VERSION:
+    raise PublishError(f"publish.weasyprint_cjk is written for WeasyPrint {WEASYPRINT_VERSION}, "
+                       f"found {weasyprint.__version__}",
+                       hint=f"pip install weasyprint=={WEASYPRINT_VERSION} (pyproject.toml pins it)")
+
+from weasyprint.formatting_structure import boxes  # noqa: E402  (after the version check)
+from weasyprint.layout import inline  # noqa: E402
+from weasyprint.text import line_break  # noqa: E402
+from weasyprint.text.ffi import TO_UNITS, ffi, pango  # noqa: E402
+
+# Characters of a Chinese line that take inter-character spacing: Han, CJK and full-width marks.
+CJK = re.compile("[\u2014\u2018\u2019\u201c\u201d\u2026\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff"
+                 "\uf900-\ufaff\uff01-\uff60\U00020000-\U0003ffff]")
+NO_LINE_START = set("，。、；：？！”’）》」』〉】…—·%‰℃")
+NO_LINE_END = set("“‘（《「『〈【")
+OPENING_QUOTES = set("“‘")
+CLOSING_QUOTES = set("”’")
+LATIN = re.compile(r"[A-Za-z0-9]")
+HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]")
+
+
+def clreq_break(before: str, after: str) -> bool | None:
+    """Whether a line may break between two characters at an element boundary; None: ask Pango."""
+    if before in NO_LINE_END or after in NO_LINE_START:
+        return False
+    if (HAN.match(before) and LATIN.match(after)) or (LATIN.match(before) and HAN.match(after)):
+        return False   # the Han–Latin gap is a margin: it must never fall at a line's edge
+    if after in OPENING_QUOTES or before in CLOSING_QUOTES:
+        return True
+    return None
+
+
+_pango_can_break_text = line_break.can_break_text
+_weasyprint_justify_line = inline.justify_line
+
+
+def can_break_text(text, lang):
+    # WeasyPrint asks with the two characters either side of an element boundary.
+    if text and len(text) == 2 and (verdict := clreq_break(text[0], text[1])) is not None:
+        return verdict
+    return _pango_can_break_text(text, lang)
+
+
+class SpacedLayout(line_break.Layout):
+    """A text box's layout with Pango letter-spacing: Pango adds it between the box's glyphs only
+    (none before the first or after the last), which is the inter-character spacing clreq asks for.
+    Drawing re-creates the layout through set_text, so the spacing lives here."""
+
+    def __init__(self, style, spacing):
+        self.spacing = spacing
+        super().__init__(style)
+
+    def set_text(self, text, justify=False):
+        super().set_text(text, justify)
+        attributes = pango.pango_layout_get_attributes(self.layout)
+        if attributes == ffi.NULL:
+            attributes = ffi.gc(pango.pango_attr_list_new(), pango.pango_attr_list_unref)
+        attribute = pango.pango_attr_letter_spacing_new(round(self.spacing * TO_UNITS))
+        attribute.start_index, attribute.end_index = 0, len(self.text.encode())
+        pango.pango_attr_list_change(attributes, attribute)
+        pango.pango_layout_set_attributes(self.layout, attributes)
+
+
+def _text_boxes(box):
+    if isinstance(box, boxes.TextBox):
+        yield box
+    elif isinstance(box, (boxes.LineBox, boxes.InlineBox)):
+        for child in box.children:
+            if child.is_in_normal_flow():
+                yield from _text_boxes(child)
+
+
+def _gaps(box) -> int:
+    return len(box.text) - 1 if CJK.search(box.text) else 0
+
+
+def _halted(box) -> bool:
+    features = box.style["font_feature_settings"]
+    return features != "normal" and dict(features).get("halt", 0) != 0
+
+
+def _spread(box, spacing, x_advance, unhalt=None):
+    """Letter-space every Chinese text box of the line and move what follows, like WeasyPrint's
+    add_word_spacing does for word spacing; `unhalt` is set full width again."""
+    if isinstance(box, boxes.TextBox):
+        box.position_x += x_advance
+        if box is unhalt:
+            box.style = box.style.copy()
+            box.style["font_feature_settings"] = "normal"
+        if _gaps(box) or box is unhalt:
+            layout = SpacedLayout(box.style, spacing if _gaps(box) else 0)
+            layout.set_text(box.text)
+            line, _ = layout.get_first_line()
+            width, _ = line_break.line_size(line, box.style)
+            layout.deactivate()
+            x_advance += width - box.width
+            box.width = width
+            box.pango_layout = layout
+    elif isinstance(box, (boxes.LineBox, boxes.InlineBox)):
+        box.position_x += x_advance
+        before = x_advance
+        for child in box.children:
+            if child.is_in_normal_flow():
+                x_advance = _spread(child, spacing, x_advance, unhalt)
+        box.width += x_advance - before
+    else:
+        box.translate(x_advance, 0)
+    return x_advance
+
+
+def justify_line(context, line, extra_width):
+    texts = list(_text_boxes(line))
+    gaps = sum(_gaps(b) for b in texts)
+    if not gaps:
+        return _weasyprint_justify_line(context, line, extra_width)
+    # A mark halved for its pair partner on the next line ends this line: clreq sets it full width,
+    # as every other line-end mark, if the line can take the half em back from its gaps.
+    unhalt = texts[-1] if _halted(texts[-1]) and extra_width - texts[-1].width > -0.05 * gaps * line.style["font_size"] else None
+    if unhalt:
+        extra_width -= texts[-1].width
+    _spread(line, extra_width / gaps, 0, unhalt)
+
+
+@contextlib.contextmanager
+def active():
+    """WeasyPrint lays out (and draws) Chinese lines the clreq way inside this block."""
+    inline.can_break_text, inline.justify_line = can_break_text, justify_line
+    try:
+        yield
+    finally:
+        inline.can_break_text, inline.justify_line = _pango_can_break_text, _weasyprint_justify_line
