@@ -246,8 +246,8 @@ def broken_paragraphs(src: Source) -> Iterator[Finding]:
         after = tokens[close + 1] if close + 1 < len(tokens) else None
         if after is None or after.type != "paragraph_open" or after.level != token.level or not after.map:
             continue
-        last = _last_text_char(tokens[i + 1])
-        if not last or not MID_SENTENCE.fullmatch(last):
+        last = _end_text_char(tokens[i + 1], reversed)
+        if not last or not MID_SENTENCE.fullmatch(last) or not _end_text_char(tokens[close + 2], iter):
             continue
         if last not in "，、" and not SENTENCE_PUNCT.search(tokens[i + 1].content):
             continue                 # a title, a signature or a date set as a paragraph
@@ -260,12 +260,13 @@ def broken_paragraphs(src: Source) -> Iterator[Finding]:
                       f"carries on")
 
 
-def _last_text_char(inline) -> str:
-    for child in reversed(inline.children or []):
+def _end_text_char(inline, direction=reversed) -> str:
+    """The last (or, with iter, the first) character of a paragraph, if it ends (begins) with text."""
+    for child in direction(inline.children or []):
         if child.type == "text":
-            text = child.content.rstrip()
+            text = child.content.strip()
             if text:
-                return text[-1]
+                return text[-1] if direction is reversed else text[0]
         elif child.type in ("image", "code_inline", "html_inline"):
             return ""
     return ""
@@ -305,9 +306,8 @@ def pairs(src: Source) -> Iterator[Finding]:
                     yield Finding(src.path, n + 1, c + 1, "ZH004",
                                   f"{ch} closes {opener} but {inner[0]} (line {inner[1] + 1}, column {inner[2] + 1}) "
                                   f"inside it is still open")
-                    while stack and stack[-1][0] != opener:
-                        stack.pop()
-                    stack.pop()
+                    depth = max(i for i, (mark, _n, _c) in enumerate(stack) if mark == opener)
+                    del stack[depth]         # the marks opened inside it may still be closed: “《书”》
                 else:
                     yield Finding(src.path, n + 1, c + 1, "ZH004", f"{ch} without an opening {opener}")
         if stack and seg.kind != "paragraph":
