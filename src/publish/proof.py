@@ -17,6 +17,8 @@ FULL_WIDTH_MARKS = set("，。、；：？！“”‘’（）《》〈〉【�
 NO_LINE_START = set("，。、；：？！”’）》」』〉】…—") | set("〕〗〙〛｠｣")
 NO_LINE_END = set("“‘（《「『〈【")
 PUNCTUATION = FULL_WIDTH_MARKS | set("·%")
+MARKER = re.compile(r"(\d+[.)]|[•◦▪‣-]) ")   # a list item's marker, generated text
+LEADER = re.compile(r"\.{4,}")                # a contents entry's dot leader
 INSERTED = set(" \u00a0\u2009\u200a\u2006\u2005\u200b\u200c\u200d\u2060\u202f\ufeff")
 CJK = re.compile(f"[{HAN.pattern[1:-1]}{''.join(sorted(FULL_WIDTH_MARKS))}]")
 TOLERANCE_PT = 0.5       # rule 1
@@ -59,6 +61,7 @@ class Line:
 class Block:
     lines: list[Line]
     left: float          # the container's inset: continuation lines start here
+    paragraph: bool      # opened by a 2 em first-line indent (not a list item, not a contents entry)
 
 
 @dataclass
@@ -137,13 +140,15 @@ def read_lines(pdf) -> tuple[list[Line], list[list[dict]], float]:
 
 
 def blocks_of(lines: list[Line], pages: list[list[dict]], body: float) -> list[Block]:
+    """Lines that flow on at the regular pitch and start at their block's left edge make a block.
+    A line inset 2 em or more opens a paragraph (its first-line indent); a list marker opens an item."""
     pitch = Counter(round(a.baseline - b.baseline, 1) for a, b in zip(lines, lines[1:])
                     if a.page == b.page).most_common(1)[0][0]
     indent = 2 * body
     blocks: list[Block] = []
     for prev, line in zip([None] + lines, lines):
-        if prev is not None and blocks:
-            block = blocks[-1]
+        marker = MARKER.match(line.text)
+        if prev is not None and blocks and not marker:
             if prev.page == line.page:
                 flows = abs(prev.baseline - line.baseline - pitch) < 0.5
             else:
@@ -151,14 +156,15 @@ def blocks_of(lines: list[Line], pages: list[list[dict]], body: float) -> list[B
                 flows = (line.page == prev.page + 1 and line.number == 1 and prev is _last_on_page(lines, prev)
                          and not any(c["size"] > body + 0.05 and c["top"] < line.chars[0]["top"]
                                      for c in pages[line.page - 1]))
-            if flows and abs(line.inset - block.left) < 0.5:
-                block.lines.append(line)
+            if flows and abs(line.inset - blocks[-1].left) < 0.5:
+                blocks[-1].lines.append(line)
                 continue
-            if flows and len(block.lines) == 1 and abs(line.inset - (prev.inset - indent)) < 0.5:
-                block.left = line.inset   # the first line was indented: a paragraph
-                block.lines.append(line)
-                continue
-        blocks.append(Block([line], line.inset))
+        if marker:
+            blocks.append(Block([line], line.chars[marker.end()]["x0"] - line.x0 + line.inset, False))
+        elif line.inset > indent - 0.5:
+            blocks.append(Block([line], line.inset - indent, True))
+        else:
+            blocks.append(Block([line], line.inset, False))
     return blocks
 
 
@@ -178,9 +184,7 @@ def measure(path: Path) -> Proof:
     script = _script(path, "".join(l.text for l in lines))
     blocks = blocks_of(lines, pages, body)
     justified = [(b, l) for b in blocks for l in b.lines[:-1]]
-    # A paragraph: several lines, or one line indented 2 em.
-    paragraphs = [b for b in blocks if len(b.lines) > 1 or abs(b.lines[0].inset - 2 * body) < 0.5]
-    rules = [_rule1(blocks, justified), _rule2([l for b in paragraphs for l in b.lines]), _rule3(blocks),
+    rules = [_rule1(blocks, justified), _rule2(lines), _rule3(blocks),
              _rule4(justified), _rule5(lines, script), _rule6(blocks), _rule7(blocks, lines, pages, body)]
     return Proof(path, script, rules)
 
@@ -208,10 +212,13 @@ def _rule1(blocks, justified) -> Rule:
 
 
 def _rule2(lines) -> Rule:
-    """Paragraphs only: a title (in a running head, the contents) may hold a space of its own."""
+    """Not in a contents entry (a title may hold a space of its own) nor in a list marker."""
     rule = Rule(2, "text layer")
     for line in lines:
-        chars = line.chars
+        if LEADER.search(line.text):
+            continue
+        marker = MARKER.match(line.text)
+        chars = line.chars[marker.end() if marker else 0:]
         for a, b, c in zip([None] + chars, chars, chars[1:] + [None]):
             if b["text"] in INSERTED:
                 near = "".join(x["text"] for x in (a, c) if x is not None)
@@ -235,9 +242,9 @@ def _rule3(blocks) -> Rule:
                 rule.failures.append(f"{line.where()}: ends with {line.text[-1]}")
             if line.text[-1] in "—…" and following.text[0] == line.text[-1]:
                 rule.failures.append(f"{line.where()}: splits {line.text[-1] * 2}")
-            quote_breaks += following.text[0] in "“‘" or line.text[-1] in "”’"
+            quote_breaks += following.text[0] in "“‘「『" or line.text[-1] in "”’」』"
     lines = sum(len(b.lines) for b in blocks)
-    rule.figure = f"{lines} lines, {len(rule.failures)} prohibited breaks, {quote_breaks} breaks beside “ ”"
+    rule.figure = f"{lines} lines, {len(rule.failures)} prohibited breaks, {quote_breaks} breaks beside quotation marks"
     return rule
 
 
@@ -319,13 +326,14 @@ def _rule6(blocks) -> Rule:
 def _rule7(blocks, lines, pages, body) -> Rule:
     rule = Rule(7, "paragraphs")
     indents, extra = [], []
-    paragraphs = [b for b in blocks if len(b.lines) > 1]
+    paragraphs = [b for b in blocks if b.paragraph]
+    for block in blocks:
+        first = block.lines[0]
+        if not block.paragraph and len(block.lines) > 1 and not MARKER.match(first.text):
+            rule.failures.append(f"{first.where()}: a paragraph without its first-line indent")
     for block in paragraphs:
         first, last = block.lines[0], block.lines[-1]
-        indent = (first.inset - block.left) / first.em
-        indents.append(indent)
-        if abs(indent - 2) > EPSILON:
-            rule.failures.append(f"{first.where()}: first-line indent {indent:.2f} em")
+        indents.append((first.inset - block.left) / first.em)
         if len(HAN.findall(last.text)) == 1 and all(HAN.match(c) or c in PUNCTUATION for c in last.text):
             rule.failures.append(f"{last.where()}: last line holds one Han character: {last.text}")
         per_page = Counter(l.page for l in block.lines)
@@ -338,7 +346,8 @@ def _rule7(blocks, lines, pages, body) -> Rule:
                     if a.page == b.page).most_common(1)[0][0]
     for a, b in zip(paragraphs, paragraphs[1:]):
         end, start = a.lines[-1], b.lines[0]
-        if end.page == start.page and a.left == b.left and lines.index(start) == lines.index(end) + 1:
+        between = [c for c in pages[end.page - 1] if end.chars[0]["bottom"] < c["top"] < start.chars[0]["top"]]
+        if end.page == start.page and a.left == b.left and lines.index(start) == lines.index(end) + 1 and not between:
             space = end.baseline - start.baseline - pitch
             extra.append(space)
             if abs(space) > 0.1:
@@ -350,5 +359,6 @@ def _rule7(blocks, lines, pages, body) -> Rule:
         if body_text and headings and max(c["bottom"] for c in headings) > max(c["bottom"] for c in body_text):
             rule.failures.append(f"p.{number}: a heading ends the page")
     rule.figure = (f"{len(paragraphs)} paragraphs, indent {min(indents, default=0):.2f}–{max(indents, default=0):.2f} em, "
+                   f"{sum(len(b.lines) == 1 for b in paragraphs)} of one line, "
                    f"space between {max((abs(e) for e in extra), default=0):.2f} pt")
     return rule
