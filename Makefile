@@ -47,6 +47,7 @@ lint: $(VENV)/.installed
 
 check: lint $(PDFS) $(EPUBS)
 	$(PUBLISH) check $(PDFS) $(EPUBS)
+	$(PUBLISH) proof $(PDFS)
 
 clean:
 	rm -rf $(OUT)
