@@ -1,6 +1,8 @@
 # make        build every edition of the book as PDF and EPUB (installing what it needs)
 # make test   run the tests
 # make lint   check the manuscript's text (publish lint); make check runs it first
+# make check  lint, then check the built files: epubcheck, Ace, fonts, clreq typography
+# make proof  draw the first screen of every EPUB document in Chromium, under build/proof/
 BOOK    ?= manuscript
 OUT     ?= build
 PYTHON  ?= python3
@@ -14,7 +16,7 @@ PDFS  := $(foreach e,$(EDITIONS),$(OUT)/$(SLUG).$(e).pdf)
 EPUBS := $(foreach e,$(EDITIONS),$(OUT)/$(SLUG).$(e).epub)
 INPUTS := $(shell find $(BOOK) layouts fonts src -type f -not -path '*/__pycache__/*' -not -path '*.egg-info/*') pyproject.toml
 
-.PHONY: all pdf epub test lint check clean system-packages
+.PHONY: all pdf epub test lint check proof clean
 .DELETE_ON_ERROR:
 
 all: pdf epub
@@ -38,16 +40,24 @@ $(PDFS) &: $(INPUTS) $(VENV)/.installed
 $(EPUBS) &: $(INPUTS) $(VENV)/.installed
 	$(PUBLISH) build --book $(BOOK) --out $(OUT) --format epub
 
-test: $(VENV)/.installed
+# Ace by DAISY for the accessibility check; it runs in Debian's chromium, so Puppeteer downloads nothing.
+node_modules/.installed: package.json package-lock.json $(VENV)/.system-packages
+	PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+test: $(VENV)/.installed node_modules/.installed
 	$(VENV)/bin/pytest -q
 
 # The lint runs first: a manuscript with lint errors is not built.
 lint: $(VENV)/.installed
 	$(PUBLISH) lint --book $(BOOK)
 
-check: lint $(PDFS) $(EPUBS)
+check: lint $(PDFS) $(EPUBS) node_modules/.installed
 	$(PUBLISH) check $(PDFS) $(EPUBS)
 	$(PUBLISH) proof $(PDFS)
+
+proof: $(EPUBS)
+	$(PUBLISH) snapshot --out $(OUT)/proof $(EPUBS)
 
 clean:
 	rm -rf $(OUT)

@@ -24,11 +24,12 @@ def outline(pdf_path: Path) -> list[tuple[str, int]]:
             return [(item.title, pages[item.destination[0].objgen]) for item in tree.root]
 
 
-def pdf_body_text(pdf_path: Path, first_page: int, margin_pt: float = 50) -> str:
-    """Text of the pages from `first_page` on, inside the text block (running heads and folios cut off)."""
+def pdf_body_text(pdf_path: Path, first_page: int, last_page: int | None = None, margin_pt: float = 50) -> str:
+    """Text of the pages first_page..last_page (0-based, default: to the end), inside the text block:
+    running heads and folios are cut off with the margins."""
     with pdfplumber.open(pdf_path) as pdf:
         parts = []
-        for page in pdf.pages[first_page:]:
+        for page in pdf.pages[first_page:None if last_page is None else last_page + 1]:
             block = page.crop((0, margin_pt, page.width, page.height - margin_pt))
             parts.append(block.extract_text() or "")
     return "".join(parts)

@@ -81,7 +81,7 @@ def test_pdf_metadata_outline_and_contents(manuscript_build, editions, name):
     chapter_page = bookmarks[edition.chapters[0].title]
     assert chapter_page % 2 == 0, "a chapter starts on a recto (odd folio, even index)"
     contents_page = bookmarks[edition.labels["contents"]]
-    contents = pdf_body_text(path, contents_page, 0).split("\n")
+    contents = pdf_body_text(path, contents_page, contents_page).split("\n")
     entry = next(line for line in contents if edition.chapters[0].title.split()[0] in line)
     assert entry.rstrip().endswith(str(chapter_page + 1)), "the contents give the real page number"
 

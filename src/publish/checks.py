@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -10,7 +11,10 @@ from pathlib import Path
 
 import yaml
 
-from .layouts import LAYOUTS
+from .browser import CHROMIUM
+from .layouts import LAYOUTS, PROJECT
+
+ACE = PROJECT / "node_modules" / ".bin" / "ace-cli"
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,25 @@ def epubcheck(path: Path) -> CheckResult:
                 for m in data["messages"] if m["severity"] in ("FATAL", "ERROR", "WARNING")]
     detail = f"{counts['nFatal']} fatal, {counts['nError']} errors, {counts['nWarning']} warnings"
     return CheckResult(path, "epubcheck", not problems, "; ".join([detail, *problems[:5]]))
+
+
+def ace(path: Path) -> CheckResult:
+    """Ace by DAISY (npm @daisy/ace-cli, installed by make), in Debian's Chromium: pass means 0 violations."""
+    if not ACE.exists() or not Path(CHROMIUM).exists():
+        return CheckResult(path, "ace", False, f"Ace ({ACE}) or Chromium ({CHROMIUM}) missing: run make")
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "PUPPETEER_EXECUTABLE_PATH": CHROMIUM, "PUPPETEER_SKIP_DOWNLOAD": "1"}
+        run = subprocess.run([str(ACE), "--silent", "--force", "--outdir", tmp, str(path)],
+                             capture_output=True, text=True, env=env)
+        report = Path(tmp) / "report.json"
+        if not report.is_file():
+            return CheckResult(path, "ace", False, f"Ace did not run: {(run.stderr or run.stdout).strip()[:300]}")
+        data = json.loads(report.read_text(encoding="utf-8"))
+    violations = [f"{a['earl:test']['dct:title']} ({a['earl:test'].get('earl:impact')})"
+                  for document in data["assertions"] for a in document.get("assertions", [])
+                  if a["earl:result"]["earl:outcome"] == "fail"]
+    return CheckResult(path, "ace", not violations, f"{len(violations)} violations" +
+                       (": " + "; ".join(violations[:5]) if violations else ""))
 
 
 def book_font_names() -> set[str]:
@@ -91,7 +114,7 @@ def check(paths: list[Path]) -> list[CheckResult]:
         if not path.is_file():
             results.append(CheckResult(path, "exists", False, "file not found: run make first"))
         elif path.suffix == ".epub":
-            results.append(epubcheck(path))
+            results += [epubcheck(path), ace(path)]
         elif path.suffix == ".pdf":
             results.append(pdf_book_fonts(path))
     return results

@@ -125,6 +125,9 @@ def make(manuscript: Manuscript, name: str, labels: dict[str, str]) -> Edition:
     converted = iter(convert(SEPARATOR.join(originals)).split(SEPARATOR))
     for token in texts:
         token.content = next(converted)
+    for ch in chapters:  # an image's content is its alt text, rendered from its (converted) children
+        for image in (c for t in ch.tokens for c in t.children or [] if c.type == "image"):
+            image.content = "".join(c.content for c in image.children or [])
     chapters = [dataclasses.replace(ch, title=next(converted)) for ch in chapters]
     meta = dataclasses.replace(
         meta,

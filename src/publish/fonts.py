@@ -18,7 +18,7 @@ from .output import write_atomic
 # kerning. Nothing else: HarfBuzz keeps every glyph a kept feature can reach, and `locl` or `fwid`
 # would pull in other locales' forms and alternate widths for every character.
 KEEP_FEATURES = ["halt", "palt", "vhal", "vpal", "vert", "vrt2", "kern", "vkrn"]
-IGNORED = set(" \t\n\r")
+IGNORED = set("\t\n\r")   # layout whitespace; the space itself is a glyph the subsets keep
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,78 @@
+"""The EPUBs as stores and readers meet them: Ace by DAISY, and Chromium drawing every document."""
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+import pytest
+
+from publish import browser, checks
+
+pytestmark = [
+    pytest.mark.skipif(not checks.Path(browser.CHROMIUM).exists(),
+                       reason=f"Chromium not installed at {browser.CHROMIUM} (apt-get install chromium)"),
+]
+needs_ace = pytest.mark.skipif(not checks.ACE.exists(), reason="Ace not installed: run make (npm ci)")
+
+SCRIPTS = {"zh-Hans": "sc", "zh-Hant": "tc"}
+
+
+@pytest.mark.parametrize("name, vertical", [("zh-Hans", False), ("zh-Hant", True)])
+def test_documents_flow_in_the_editions_direction_in_the_books_fonts(manuscript_build, name, vertical):
+    views = browser.view_epub(manuscript_build[name, "epub"])
+    assert [v.file for v in views] == ["EPUB/cover.xhtml", "EPUB/nav.xhtml", "EPUB/text/ch01.xhtml"]
+    for view in views:
+        assert view.writing_mode == ("vertical-rl" if vertical else "horizontal-tb"), view.file
+        assert view.fallback == {}, f"{view.file} fell back to {view.fallback}"
+        assert view.png.startswith(b"\x89PNG")
+    for view in views[1:]:
+        assert view.vertical == vertical, view.file
+        assert set(view.fonts) == {f"NotoSerifCJK{SCRIPTS[name]}-Regular", f"NotoSerifCJK{SCRIPTS[name]}-Bold"}
+
+
+def test_vertical_edition_declares_its_page_progression(manuscript_build):
+    with zipfile.ZipFile(manuscript_build["zh-Hant", "epub"]) as z:
+        opf = z.read("EPUB/content.opf").decode()
+        css = z.read("EPUB/styles/book.css").decode()
+    assert 'page-progression-direction="rtl"' in opf
+    assert '<meta name="primary-writing-mode" content="vertical-rl"/>' in opf
+    assert "dir=" not in opf.split("<metadata")[0], "the text itself is not right-to-left"
+    for prefix in ("", "-epub-", "-webkit-"):
+        assert f"{prefix}writing-mode: vertical-rl" in css
+    with zipfile.ZipFile(manuscript_build["zh-Hans", "epub"]) as z:
+        assert "page-progression-direction" not in z.read("EPUB/content.opf").decode()
+
+
+@pytest.mark.parametrize("name", ["zh-Hans", "zh-Hant"])
+def test_accessibility_metadata(manuscript_build, name):
+    with zipfile.ZipFile(manuscript_build[name, "epub"]) as z:
+        opf = z.read("EPUB/content.opf").decode()
+    assert re.search(rf'<package[^>]* xml:lang="{name}"', opf)
+    for prop in ("schema:accessMode", "schema:accessModeSufficient", "schema:accessibilityFeature",
+                 "schema:accessibilityHazard", "schema:accessibilitySummary", "dcterms:conformsTo"):
+        assert f'property="{prop}"' in opf, prop
+    summary = re.search(r'property="schema:accessibilitySummary">([^<]+)<', opf).group(1)
+    assert ("电子书" if name == "zh-Hans" else "電子書") in summary
+
+
+@needs_ace
+@pytest.mark.parametrize("book, name", [("manuscript", "zh-Hans"), ("manuscript", "zh-Hant"),
+                                        ("sample", "zh-Hans"), ("sample", "zh-Hant")])
+def test_ace_finds_no_violations(manuscript_build, sample_build, book, name):
+    built = manuscript_build if book == "manuscript" else sample_build
+    result = checks.ace(built[name, "epub"])
+    assert result.passed, result.detail
+
+
+@needs_ace
+def test_ace_fails_an_epub_without_accessibility_metadata(manuscript_build, tmp_path):
+    stripped = tmp_path / "stripped.epub"
+    with zipfile.ZipFile(manuscript_build["zh-Hans", "epub"]) as src, zipfile.ZipFile(stripped, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename.endswith(".opf"):
+                data = re.sub(rb'\s*<meta property="schema:[^<]*</meta>', b"", data)
+            dst.writestr(item, data)
+    result = checks.ace(stripped)
+    assert not result.passed and "metadata-accessmode" in result.detail
