@@ -20,12 +20,26 @@ def _footnote_block_open(self, tokens, idx, options, env) -> str:
     return '<section class="footnotes" role="doc-endnotes">\n<ol class="footnotes-list">\n'
 
 
+def _is_cjk(ch: str) -> bool:
+    return "\u2e80" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\uff00" <= ch <= "\uffef" \
+        or "\U00020000" <= ch <= "\U0003ffff"
+
+
+def _softbreak(self, tokens, idx, options, env) -> str:
+    # A line break inside a paragraph is a space between words, but nothing between two Chinese
+    # characters (CSS Text 3 segment-break rule, which neither WeasyPrint nor every reading system applies).
+    before = tokens[idx - 1].content[-1:] if idx > 0 else ""
+    after = tokens[idx + 1].content[:1] if idx + 1 < len(tokens) else ""
+    return "" if _is_cjk(before) and _is_cjk(after) else "\n"
+
+
 @cache
 def parser() -> MarkdownIt:
     # Raw HTML is parsed (so it can be found and refused), never passed through.
     md = MarkdownIt("commonmark", {"xhtmlOut": True, "html": True}).enable("table").use(footnote_plugin)
     md.add_render_rule("footnote_anchor", _footnote_backref)
     md.add_render_rule("footnote_block_open", _footnote_block_open)
+    md.add_render_rule("softbreak", _softbreak)
     return md
 
 
