@@ -1,0 +1,198 @@
+"""clreq typography (issue 3), measured on built PDFs with `publish proof`: this book and the test book,
+both editions, at their own trim and at a second one. Each PDF is built once per session."""
+from __future__ import annotations
+
+import contextlib
+import html
+import importlib
+import re
+import shutil
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import pdfplumber
+import pytest
+import weasyprint
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import MANUSCRIPT, SAMPLE, build_book
+from publish import build as pipeline
+from publish import edition as editions
+from publish import layouts, manuscript, pdf, proof, typeset, weasyprint_cjk
+from publish.errors import PublishError
+
+SECOND_TRIM = {"manuscript": (140, 203), "sample": (148, 210)}   # each book's other trim size
+
+
+def _retrimmed(book: Path, size: tuple[int, int], tmp: Path) -> Path:
+    copy = tmp / book.name
+    shutil.copytree(book, copy)
+    yaml_file = copy / "book.yaml"
+    text = yaml_file.read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^(trim:.*\n)  width: \d+\n  height: \d+", rf"\g<1>  width: {size[0]}\n  height: {size[1]}", text)
+    yaml_file.write_text(text, encoding="utf-8")
+    return copy
+
+
+@pytest.fixture(scope="session")
+def second_trim_builds(tmp_path_factory) -> dict[str, dict[tuple[str, str], Path]]:
+    builds = {}
+    for name, book in (("manuscript", MANUSCRIPT), ("sample", SAMPLE)):
+        tmp = tmp_path_factory.mktemp(f"{name}-trim")
+        builds[name] = build_book(_retrimmed(book, SECOND_TRIM[name], tmp), tmp / "out", formats=("pdf",))
+    return builds
+
+
+@pytest.fixture(scope="session")
+def pdfs(manuscript_build, sample_build, second_trim_builds) -> dict[tuple[str, str, str], Path]:
+    """(book, trim, edition) -> built PDF."""
+    found = {}
+    for book, own in (("manuscript", manuscript_build), ("sample", sample_build)):
+        for (edition, fmt), path in own.items():
+            if fmt == "pdf":
+                found[(book, "own trim", edition)] = path
+        for (edition, fmt), path in second_trim_builds[book].items():
+            found[(book, "%dx%d" % SECOND_TRIM[book], edition)] = path
+    return found
+
+
+CASES = [(book, trim, edition) for book in ("manuscript", "sample")
+         for trim in ("own trim", "%dx%d" % SECOND_TRIM[book]) for edition in ("zh-Hans", "zh-Hant")]
+
+
+@pytest.mark.parametrize("case", CASES, ids="-".join)
+def test_every_clreq_rule_holds(pdfs, case):
+    result = proof.measure(pdfs[case])
+    reports = "\n".join(rule.report() for rule in result.rules)
+    assert result.passed, reports
+    assert [r.number for r in result.rules] == [1, 2, 3, 4, 5, 6, 7]
+    assert result.script == case[2].split("-")[1]
+
+
+@pytest.mark.parametrize("case", CASES, ids="-".join)
+def test_the_rules_had_something_to_measure(pdfs, case):
+    rules = {r.number: r.figure for r in proof.measure(pdfs[case]).rules}
+    justified = int(rules[1].split()[0])
+    assert justified >= 5, rules[1]
+    assert not rules[6].startswith("0 gaps"), rules[6]           # both books mix Han with digits
+    if case[2] == "zh-Hans":
+        assert not rules[5].startswith("zh-Hans: 0 pairs"), rules[5]
+
+
+def _paragraph_texts(book: Path, name: str) -> list[str]:
+    """Each paragraph's, heading's and cell's text as the edition has it (alt text is not drawn)."""
+    loaded = manuscript.load(book)
+    edition = editions.make(loaded, name, pipeline.labels(loaded))
+    texts = []
+    for chapter in edition.chapters:
+        for token in chapter.tokens:
+            if token.type == "inline":
+                text = "".join(c.content for c in token.children if c.type in ("text", "code_inline"))
+                texts += [t for t in text.split("\n") if t]
+    return texts
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c[1] == "own trim"], ids="-".join)
+def test_pdf_characters_are_exactly_the_edition_text(pdfs, case):
+    """Rule 2 end to end: every paragraph's text appears in the PDF's characters as it is, with
+    nothing inserted at a line break, a span boundary or a justified gap (no whitespace squeezed)."""
+    with pdfplumber.open(pdfs[case]) as document:
+        # Running heads, folios (8 pt) and footnote marks (6.3 pt) are the layouts', not the text's.
+        drawn = "".join(c["text"] for page in document.pages for c in page.chars if c["size"] >= 8.5)
+    book = MANUSCRIPT if case[0] == "manuscript" else SAMPLE
+    missing = [t for t in _paragraph_texts(book, case[2]) if t not in drawn]
+    assert not missing, missing[:3]
+
+
+def test_without_the_extension_and_markup_the_proof_fails(tmp_path, monkeypatch):
+    """The proof sees what plain WeasyPrint does to Chinese: a ragged right edge, 2 em mark pairs."""
+    loaded = manuscript.load(MANUSCRIPT)
+    edition = editions.make(loaded, "zh-Hans", pipeline.labels(loaded))
+    monkeypatch.setattr(typeset, "typeset", lambda chapter_html, script: chapter_html)
+    monkeypatch.setattr(weasyprint_cjk, "active", contextlib.nullcontext)
+    path = tmp_path / "plain.pdf"
+    path.write_bytes(pdf.render(layouts.render_print(edition, loaded), loaded.root))
+    failed = {r.number for r in proof.measure(path).rules if not r.passed}
+    assert {1, 5} <= failed
+
+
+# The typesetting stage on its own: plain data in, plain data out.
+
+def test_halt_on_the_first_mark_of_a_pair_and_quotations_open_to_breaks():
+    out = typeset.typeset("<p>是“夺取大城市之创例”。石家庄，“放管服”改革</p>", "Hans")
+    assert '<span class="halt">”</span>' in out
+    assert '<span class="halt">，</span>' in out
+    assert '<span class="q">“夺取大城市之创例<span class="halt">”</span></span>' in out
+    assert '<span class="q">“放管服”</span>' in out
+
+
+def test_traditional_marks_stay_full_width():
+    out = typeset.typeset("<p>是「奪取大城市之創例」。石家莊，「放管服」改革1947年</p>", "Hant")
+    assert "halt" not in out and 'class="q"' not in out
+    assert '革<span class="hl l r">1947</span>年' in out
+
+
+def test_latin_and_digit_runs_get_a_margin_on_their_han_sides_only():
+    out = typeset.typeset("<p>投资4.2亿元，1953年，沿着G4高速，“6+1”行动</p>", "Hans")
+    assert '资<span class="hl l r">4.2</span>亿' in out
+    assert '<span class="hl r">1953</span>年' in out
+    assert '着<span class="hl l r">G4</span>高' in out
+    assert "“6+1”" in out                                    # no Han beside it: no span
+
+
+def test_a_paragraph_end_ties_its_last_two_han_and_a_footnote_mark():
+    out = typeset.typeset('<p>他回头问我，你还记得老师说过的那句话吗？我点点头，没有说话。'
+                          '<sup class="footnote-ref"><a href="#fn1">[1]</a></sup></p>', "Hans")
+    assert out.endswith('<span class="nw">说话。<sup class="footnote-ref"><a href="#fn1">[1]</a></sup></span></p>')
+    assert 'class="nw"' not in typeset.typeset("<p>第一天：出发。</p>", "Hans")   # never wraps
+
+
+def test_code_and_attributes_are_left_alone():
+    source = '<p><img src="a.png" alt="图1说明" /><code>a“b”c 1年</code></p>'
+    assert typeset.typeset(source, "Hans") == source
+
+
+def test_a_line_break_between_chinese_in_the_source_is_no_space():
+    assert typeset.typeset("<p>第一行\n第二行 abc\nxyz</p>", "Hans") == "<p>第一行第二行 abc\nxyz</p>"
+
+
+TEXT = st.text(alphabet="中文字汉国家，。、：；？！“”‘’（）《》…—AZbz09.+% &<\n", max_size=60)
+
+
+@settings(max_examples=200, deadline=None)
+@given(TEXT, st.sampled_from(["Hans", "Hant"]))
+def test_markup_never_changes_the_text_and_is_well_formed(text, script):
+    source = "<p>" + html.escape(text, quote=False) + "</p>"
+    out = typeset.typeset(source, script)
+    root = ElementTree.fromstring(out)                       # balanced, nested: valid XHTML
+    expected = typeset.CJK_AROUND_NEWLINE.sub("", text)
+    assert "".join(root.itertext()) == expected
+
+
+# The WeasyPrint extension.
+
+@pytest.mark.parametrize("before, after, verdict", [
+    ("是", "“", True), ("”", "改", True), ("”", "。", False), ("“", "夺", False),
+    ("着", "G", False), ("4", "高", False), ("华", "北", None), ("，", "我", None),
+    ("话", "—", False), ("（", "河", False),
+])
+def test_clreq_breaks_at_element_boundaries(before, after, verdict):
+    assert weasyprint_cjk.clreq_break(before, after) is verdict
+
+
+def test_the_extension_is_active_only_while_rendering():
+    from weasyprint.layout import inline
+
+    original = inline.justify_line, inline.can_break_text
+    with weasyprint_cjk.active():
+        assert inline.justify_line is weasyprint_cjk.justify_line
+    assert (inline.justify_line, inline.can_break_text) == original
+
+
+def test_the_extension_refuses_another_weasyprint(monkeypatch):
+    monkeypatch.setattr(weasyprint, "__version__", "71.0")
+    with pytest.raises(PublishError, match="written for WeasyPrint 70.0, found 71.0"):
+        importlib.reload(weasyprint_cjk)
+    monkeypatch.undo()
+    importlib.reload(weasyprint_cjk)
