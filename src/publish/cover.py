@@ -7,6 +7,9 @@ from pathlib import Path
 import pypdfium2
 import weasyprint
 
+from weasyprint.urls import FatalURLFetchingError
+
+from .errors import PublishError
 from .layouts import FONTS, LAYOUTS
 from .pdf import BookURLFetcher
 
@@ -14,8 +17,11 @@ COVER_WIDTH_PX = 1600   # stores ask for at least 1600 × 2400
 
 
 def render_png(cover_html: str, book_root: Path) -> bytes:
-    pdf = weasyprint.HTML(string=cover_html, base_url=book_root.resolve().as_uri() + "/",
-                          url_fetcher=BookURLFetcher([book_root, LAYOUTS, FONTS])).write_pdf()
+    try:
+        pdf = weasyprint.HTML(string=cover_html, base_url=book_root.resolve().as_uri() + "/",
+                              url_fetcher=BookURLFetcher([book_root, LAYOUTS, FONTS])).write_pdf()
+    except FatalURLFetchingError as exc:  # a book's own cover template asked for something outside
+        raise PublishError(str(exc), book_root) from None
     document = pypdfium2.PdfDocument(pdf)
     try:
         page = document[0]

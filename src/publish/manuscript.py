@@ -256,6 +256,21 @@ def _images(root: Path, chapter: Path, tokens: list[Token]) -> list[Image]:
     return images
 
 
+LINK_TARGET = re.compile(r"^(https?://|mailto:|#)", re.IGNORECASE)
+
+
+def _check_links(path: Path, tokens: list[Token]) -> None:
+    """Links are for the reader to follow, never for the pipeline to fetch: only web, mail and
+    in-chapter targets; a file: or relative link would point at nothing in the EPUB."""
+    for token in tokens:
+        for child in token.children or []:
+            href = child.attrGet("href") if child.type == "link_open" else None
+            if href is not None and not LINK_TARGET.match(href):
+                raise PublishError(f"link target {href!r} is not allowed", path,
+                                   token.map[0] + 1 if token.map else None,
+                                   hint="link to https://…, mailto:… or #an-anchor")
+
+
 def _chapter(root: Path, path: Path, number: int) -> Chapter:
     text = _read_text(path, "chapter")
     if not text.strip():
@@ -272,6 +287,7 @@ def _chapter(root: Path, path: Path, number: int) -> Chapter:
         raise PublishError("chapter has no level-1 heading (its title)", path, 1,
                            hint="start the chapter with '# Title'")
     title = markdown.inline_text(headings[0])
+    _check_links(path, tokens)
     return Chapter(path, number, title, tokens, env, _images(root, path, tokens))
 
 

@@ -40,6 +40,9 @@ def parser() -> MarkdownIt:
     md.add_render_rule("footnote_anchor", _footnote_backref)
     md.add_render_rule("footnote_block_open", _footnote_block_open)
     md.add_render_rule("softbreak", _softbreak)
+    # markdown-it leaves file:, data: and javascript: targets as literal text; let them through as
+    # links and images so that the manuscript stage refuses them with a message instead.
+    md.validateLink = lambda url: True
     return md
 
 
