@@ -148,6 +148,10 @@ def test_a_paragraph_end_ties_its_last_two_han_and_a_footnote_mark():
     assert 'class="nw"' not in typeset.typeset("<p>第一天：出发。</p>", "Hans")   # never wraps
 
 
+def test_a_dash_never_starts_a_line():
+    assert '<span class="nw">说——</span>' in typeset.typeset("<p>他说——好</p>", "Hans")
+
+
 def test_code_and_attributes_are_left_alone():
     source = '<p><img src="a.png" alt="图1说明" /><code>a“b”c 1年</code></p>'
     assert typeset.typeset(source, "Hans") == source

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from math import inf
 from pathlib import Path
 
 HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]")
@@ -16,6 +17,7 @@ LATIN = re.compile("[A-Za-z0-9]")
 FULL_WIDTH_MARKS = set("，。、；：？！“”‘’（）《》〈〉【】「」『』…—")
 NO_LINE_START = set("，。、；：？！”’）》」』〉】…—") | set("〕〗〙〛｠｣")
 NO_LINE_END = set("“‘（《「『〈【")
+CLOSING_MARKS = set("，。、；：？！”’）》」』〉】")
 PUNCTUATION = FULL_WIDTH_MARKS | set("·%")
 MARKER = re.compile(r"(\d+[.)]|[•◦▪‣-]) ")   # a list item's marker, generated text
 LEADER = re.compile(r"\.{4,}")                # a contents entry's dot leader
@@ -184,30 +186,43 @@ def measure(path: Path) -> Proof:
     script = _script(path, "".join(l.text for l in lines))
     blocks = blocks_of(lines, pages, body)
     justified = [(b, l) for b in blocks for l in b.lines[:-1]]
-    rules = [_rule1(blocks, justified), _rule2(lines), _rule3(blocks),
-             _rule4(justified), _rule5(lines, script), _rule6(blocks), _rule7(blocks, lines, pages, body)]
+    right = right_edges(blocks)
+    rules = [_rule1(justified, right, script), _rule2(lines), _rule3(blocks),
+             _rule4(justified), _rule5(lines, right, script, {id(b.lines[-1]) for b in blocks}), _rule6(blocks), _rule7(blocks, lines, pages, body)]
     return Proof(path, script, rules)
 
 
-def _rule1(blocks, justified) -> Rule:
-    """The right edge of each page side's text block: the furthest end of a paragraph's line."""
-    rule = Rule(1, "justified")
+def right_edges(blocks) -> dict[int, float]:
+    """The right edge of each page side's text block (page number % 2): the furthest end of a
+    paragraph's line that does not end with a closing mark. zh-Hans may set a line-end closing mark
+    half width (clreq's line adjustment): the PDF draws it full width, its blank half past the edge."""
     right: dict[int, float] = {}
     for block in blocks:
         if len(block.lines) > 1:
             for line in block.lines:
-                right[line.page % 2] = max(right.get(line.page % 2, 0), line.x1)
-    offs = []
+                if line.text[-1] not in CLOSING_MARKS:
+                    right[line.page % 2] = max(right.get(line.page % 2, 0), line.x1)
+    return right
+
+
+def _rule1(justified, right, script) -> Rule:
+    rule = Rule(1, "justified")
+    offs, halves = [], 0
     for block, line in justified:
         edge = right[line.page % 2]
+        end = line.x1
+        if script == "Hans" and line.text[-1] in CLOSING_MARKS and abs(end - line.em / 2 - edge) <= TOLERANCE_PT:
+            end -= line.em / 2
+            halves += 1
         # An indented block (a quotation) is narrower on both sides, a list only on the left.
-        off = min(line.x1 - edge, line.x1 - edge + block.left, key=abs)
+        off = min(end - edge, end - edge + block.left, key=abs)
         offs.append(off)
         if abs(off) > TOLERANCE_PT:
             rule.failures.append(f"{line.where()}: ends {off:+.2f} pt from the right edge: {line.text[-12:]}")
     spread = max(offs) - min(offs) if offs else 0
     rule.figure = (f"{len(offs)} justified lines, right-edge spread {spread:.2f} pt, "
-                   f"worst {max((abs(o) for o in offs), default=0):.2f} pt (limit {TOLERANCE_PT})")
+                   f"worst {max((abs(o) for o in offs), default=0):.2f} pt (limit {TOLERANCE_PT})"
+                   + (f", {halves} ending with a half-width mark" if halves else ""))
     return rule
 
 
@@ -262,15 +277,15 @@ def _rule4(justified) -> Rule:
     return rule
 
 
-def _advance(chars, i) -> float:
-    """A character's advance: to the next character, but no more than its own width."""
+def _advance(chars, i, edge) -> float:
+    """A character's advance: to the next character, or at the line's end to the text block's edge,
+    but no more than its own width."""
     c = chars[i]
-    if i + 1 < len(chars):
-        return min(c["x1"], chars[i + 1]["x0"]) - c["x0"]
-    return c["x1"] - c["x0"]
+    return min(c["x1"], chars[i + 1]["x0"] if i + 1 < len(chars) else edge) - c["x0"]
 
 
-def _rule5(lines, script) -> Rule:
+def _rule5(lines, right, script, last_lines) -> Rule:
+    """Pairs ending a paragraph are not measured: nothing follows to show the last mark's advance."""
     rule = Rule(5, "punctuation")
     pairs, singles = [], []
     for line in lines:
@@ -284,8 +299,9 @@ def _rule5(lines, script) -> Rule:
                          and c["text"] + chars[j]["text"] not in ("……", "——", "…—", "—…")
                          for j in (i - 1, i + 1))
             nxt = chars[i + 1]["text"] if i + 1 < len(chars) else None
-            if script == "Hans" and nxt in FULL_WIDTH_MARKS and c["text"] + nxt not in ("……", "——"):
-                width = (chars[i + 1]["x0"] - c["x0"] + _advance(chars, i + 1)) / em
+            ends = i + 2 == len(chars) and id(line) in last_lines
+            if script == "Hans" and nxt in FULL_WIDTH_MARKS and c["text"] + nxt not in ("……", "——") and not ends:
+                width = (chars[i + 1]["x0"] - c["x0"] + _advance(chars, i + 1, right.get(line.page % 2, inf))) / em
                 pairs.append(width)
                 if width > MAX_PAIR + EPSILON:
                     rule.failures.append(f"{line.where()}: {c['text']}{nxt} takes {width:.2f} em")
@@ -334,7 +350,7 @@ def _rule7(blocks, lines, pages, body) -> Rule:
     for block in paragraphs:
         first, last = block.lines[0], block.lines[-1]
         indents.append((first.inset - block.left) / first.em)
-        if len(HAN.findall(last.text)) == 1 and all(HAN.match(c) or c in PUNCTUATION for c in last.text):
+        if len(block.lines) > 1 and len(HAN.findall(last.text)) == 1 and all(HAN.match(c) or c in PUNCTUATION for c in last.text):
             rule.failures.append(f"{last.where()}: last line holds one Han character: {last.text}")
         per_page = Counter(l.page for l in block.lines)
         if len(per_page) > 1:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import re
 
-# Marks that take a full em in a Chinese font, and which side of their em is blank.
+# Full-width marks of a zh-Hans font whose blank half is on the right (closing) or the left (opening).
 CLOSING = set("，。、；：？！”’）》〉】」』")
 OPENING = set("“‘（《〈【「『")
 MARK_UNIT = re.compile("……|——|[，。、；：？！“”‘’（）《》〈〉【】「」『』…—]")
@@ -113,7 +113,7 @@ def typeset(chapter_html: str, script: str) -> str:
     parts = TAG.split(chapter_html)
     stack: list[str] = []
     texts: dict[int, str] = {}              # part index -> its text, unescaped
-    paragraph: list[int] | None = None      # part indexes of the open <p>'s text nodes
+    paragraph: list[tuple[int, bool]] | None = None   # the open <p>'s text nodes: (part index, right inside <p>?)
     tails: dict[int, int] = {}              # part index -> part index of its </p>, or -1
     for index, part in enumerate(parts):
         if index % 2:
@@ -122,7 +122,7 @@ def typeset(chapter_html: str, script: str) -> str:
                 while stack and stack.pop() != name:
                     pass
                 if name == "p" and paragraph is not None:
-                    _tie_end(paragraph, texts, stack, tails, index)
+                    _tie_end(paragraph, texts, tails, index)
                     paragraph = None
             elif not part.endswith("/>") and name not in VOID:
                 stack.append(name)
@@ -145,7 +145,7 @@ def typeset(chapter_html: str, script: str) -> str:
     return "".join(parts)
 
 
-def _tie_end(paragraph, texts, stack, tails, close_index):
+def _tie_end(paragraph, texts, tails, close_index):
     """Marks the paragraph's last text node holding Han for a tied end, if the paragraph can wrap."""
     if sum(len(texts[i]) for i, _ in paragraph) < SHORTEST_WRAPPING:
         return

@@ -30,6 +30,7 @@ CJK = re.compile("[\u2014\u2018\u2019\u201c\u201d\u2026\u3000-\u303f\u3400-\u4db
                  "\uf900-\ufaff\uff01-\uff60\U00020000-\U0003ffff]")
 NO_LINE_START = set("，。、；：？！”’）》」』〉】…—·%‰℃")
 NO_LINE_END = set("“‘（《「『〈【")
+MARKS = set("，。、；：？！“”‘’（）《》〈〉【】「」『』…—")
 OPENING_QUOTES = set("“‘")
 CLOSING_QUOTES = set("”’")
 LATIN = re.compile(r"[A-Za-z0-9]")
@@ -88,7 +89,8 @@ def _text_boxes(box):
 
 
 def _gaps(box) -> int:
-    return len(box.text) - 1 if CJK.search(box.text) else 0
+    """Gaps between the box's characters that take spacing: none inside a halved pair (1.5 em)."""
+    return len(box.text) - 1 if CJK.search(box.text) and not _halted(box) else 0
 
 
 def _halted(box) -> bool:
@@ -96,10 +98,21 @@ def _halted(box) -> bool:
     return features != "normal" and dict(features).get("halt", 0) != 0
 
 
-def _spread(box, spacing, x_advance, unhalt=None):
-    """Letter-space every Chinese text box of the line and move what follows, like WeasyPrint's
-    add_word_spacing does for word spacing; `unhalt` is set full width again."""
+def _junctions(texts) -> list[int]:
+    """Text boxes whose boundary with the box before is a gap between two Chinese characters (an
+    element boundary: a quotation, a tied paragraph end); not beside a halved mark, whose pair must
+    keep its 1.5 em, nor beside Latin, whose gap is its margin."""
+    return [id(b) for a, b in zip(texts, texts[1:])
+            if a.text and b.text and CJK.match(a.text[-1]) and CJK.match(b.text[0])
+            and not _halted(a) and not _halted(b)]
+
+
+def _spread(box, spacing, x_advance, junctions, unhalt=None):
+    """Letter-space every Chinese text box of the line, widen the junctions by what `junctions`
+    says, and move what follows, as WeasyPrint's add_word_spacing does for word spacing; `unhalt`
+    is set full width again."""
     if isinstance(box, boxes.TextBox):
+        x_advance += junctions.get(id(box), 0)
         box.position_x += x_advance
         if box is unhalt:
             box.style = box.style.copy()
@@ -118,7 +131,7 @@ def _spread(box, spacing, x_advance, unhalt=None):
         before = x_advance
         for child in box.children:
             if child.is_in_normal_flow():
-                x_advance = _spread(child, spacing, x_advance, unhalt)
+                x_advance = _spread(child, spacing, x_advance, junctions, unhalt)
         box.width += x_advance - before
     else:
         box.translate(x_advance, 0)
@@ -127,15 +140,24 @@ def _spread(box, spacing, x_advance, unhalt=None):
 
 def justify_line(context, line, extra_width):
     texts = list(_text_boxes(line))
-    gaps = sum(_gaps(b) for b in texts)
+    junctions = _junctions(texts)
+    gaps = sum(_gaps(b) for b in texts) + len(junctions)
     if not gaps:
         return _weasyprint_justify_line(context, line, extra_width)
-    # A mark halved for its pair partner on the next line ends this line: clreq sets it full width,
-    # as every other line-end mark, if the line can take the half em back from its gaps.
-    unhalt = texts[-1] if _halted(texts[-1]) and extra_width - texts[-1].width > -0.05 * gaps * line.style["font_size"] else None
+    # A mark halved for its pair partner on the next line ends this line: clreq sets line-end marks
+    # full width, if the line's gaps can give the half em back; else it stays half (also clreq).
+    partner_here = len(texts) > 1 and texts[-2].text[-1:] in MARKS
+    unhalt = texts[-1] if _halted(texts[-1]) and not partner_here and extra_width >= texts[-1].width else None
     if unhalt:
         extra_width -= texts[-1].width
-    _spread(line, extra_width / gaps, 0, unhalt)
+    spacing = extra_width / gaps
+    added = _spread(line, spacing, 0, dict.fromkeys(junctions, spacing), unhalt)
+    added -= texts[-1].width / 2 if unhalt else 0
+    # Pango spaces clusters, not characters: where the font joins some (—— is one glyph), space again
+    # with the gaps Pango really made (boxes are re-laid from their current width, junctions widen).
+    if spacing and abs(added - extra_width) > 0.01 and added / spacing > 0.5:
+        again = spacing * extra_width / added
+        _spread(line, again, 0, dict.fromkeys(junctions, again - spacing))
 
 
 @contextlib.contextmanager
