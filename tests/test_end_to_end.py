@@ -104,14 +104,17 @@ def test_epub_metadata_cover_and_fonts(manuscript_build, editions, name):
     with zipfile.ZipFile(path) as z:
         assert z.namelist()[0] == "mimetype" and z.getinfo("mimetype").compress_type == zipfile.ZIP_STORED
         opf = z.read("EPUB/content.opf").decode()
-        cover = Image.open(io.BytesIO(z.read("EPUB/images/cover.png")))
+        cover_png = z.read("EPUB/images/cover.png")
         fonts = {n: z.read(n) for n in z.namelist() if n.endswith(".woff2")}
         chapter_text = "".join(xhtml_body_text(z.read(n)) for n in z.namelist() if n.endswith(".xhtml"))
     assert "2023-11-14T22:13:20Z" in opf  # dcterms:modified from SOURCE_DATE_EPOCH
     assert f"<dc:language>{name}</dc:language>" in opf
     assert editions[name].meta.identifier in opf
-    assert max(cover.size) >= 1600 and cover.mode == "RGB"
+    cover = Image.open(io.BytesIO(cover_png))
+    assert cover.size[0] >= 1600 and cover.size[1] >= 2400 and cover.mode == "RGB"
+    assert len(cover_png) < 5_000_000
     assert len(fonts) == 2
+    assert all(len(data) <= 600_000 for data in fonts.values())
     from fontTools.ttLib import TTFont
     for data in fonts.values():
         cmap = TTFont(io.BytesIO(data)).getBestCmap()
