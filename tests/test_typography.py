@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import MANUSCRIPT, SAMPLE, build_book
+from typography_stress import write_stress_book
 from publish import build as pipeline
 from publish import edition as editions
 from publish import layouts, manuscript, pdf, proof, typeset, weasyprint_cjk
@@ -45,9 +46,15 @@ def second_trim_builds(tmp_path_factory) -> dict[str, dict[tuple[str, str], Path
 
 
 @pytest.fixture(scope="session")
-def pdfs(manuscript_build, sample_build, second_trim_builds) -> dict[tuple[str, str, str], Path]:
+def stress_build(tmp_path_factory) -> dict[tuple[str, str], Path]:
+    tmp = tmp_path_factory.mktemp("stress")
+    return build_book(write_stress_book(tmp / "book"), tmp / "out", formats=("pdf",))
+
+
+@pytest.fixture(scope="session")
+def pdfs(manuscript_build, sample_build, second_trim_builds, stress_build) -> dict[tuple[str, str, str], Path]:
     """(book, trim, edition) -> built PDF."""
-    found = {}
+    found = {("stress", "own trim", edition): path for (edition, _), path in stress_build.items()}
     for book, own in (("manuscript", manuscript_build), ("sample", sample_build)):
         for (edition, fmt), path in own.items():
             if fmt == "pdf":
@@ -59,6 +66,7 @@ def pdfs(manuscript_build, sample_build, second_trim_builds) -> dict[tuple[str, 
 
 CASES = [(book, trim, edition) for book in ("manuscript", "sample")
          for trim in ("own trim", "%dx%d" % SECOND_TRIM[book]) for edition in ("zh-Hans", "zh-Hant")]
+CASES += [("stress", "own trim", edition) for edition in ("zh-Hans", "zh-Hant")]
 
 
 @pytest.mark.parametrize("case", CASES, ids="-".join)
@@ -93,14 +101,14 @@ def _paragraph_texts(book: Path, name: str) -> list[str]:
     return texts
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c[1] == "own trim"], ids="-".join)
+@pytest.mark.parametrize("case", [c for c in CASES if c[1] == "own trim" and c[0] != "stress"], ids="-".join)
 def test_pdf_characters_are_exactly_the_edition_text(pdfs, case):
     """Rule 2 end to end: every paragraph's text appears in the PDF's characters as it is, with
     nothing inserted at a line break, a span boundary or a justified gap (no whitespace squeezed)."""
     with pdfplumber.open(pdfs[case]) as document:
         # Running heads, folios (8 pt) and footnote marks (6.3 pt) are the layouts', not the text's.
         drawn = "".join(c["text"] for page in document.pages for c in page.chars if c["size"] >= 8.5)
-    book = MANUSCRIPT if case[0] == "manuscript" else SAMPLE
+    book = {"manuscript": MANUSCRIPT, "sample": SAMPLE}[case[0]]
     missing = [t for t in _paragraph_texts(book, case[2]) if t not in drawn]
     assert not missing, missing[:3]
 

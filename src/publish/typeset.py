@@ -53,11 +53,9 @@ def _spans(text: str, hans: bool) -> list[tuple[int, int, str]]:
     """(start, end, class) of the spans one text node needs."""
     spans = []
     if hans:
-        for i in sorted(_halted(text)):
-            if spans and spans[-1][1] == i:
-                spans[-1] = (spans[-1][0], i + 1, "halt")
-            else:
-                spans.append((i, i + 1, "halt"))
+        # One span a mark, even for two in a row: a line may end between them, and the extension
+        # sets the line's last mark full width again only when its pair partner is on the next line.
+        spans += [(i, i + 1, "halt") for i in sorted(_halted(text))]
         for m in (m for quotation in QUOTATIONS for m in quotation.finditer(text)):
             s, e = m.span()
             # Only where a line could break: after a character that may end a line, before one that may start it.
