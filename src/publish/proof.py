@@ -160,7 +160,9 @@ def blocks_of(lines: list[Line], pages: list[list[dict]], body: float) -> list[B
                 flows = (line.page == prev.page + 1 and line.number == 1 and prev is _last_on_page(lines, prev)
                          and not any(c["size"] > body + 0.05 and c["top"] < line.chars[0]["top"]
                                      for c in pages[line.page - 1]))
-            if flows and abs(line.inset - blocks[-1].left) < 0.5:
+            # A line may start with a Latin run's margin, a rule 6 failure, not a new block.
+            gap = line.inset - blocks[-1].left
+            if flows and (abs(gap) < 0.5 or (LATIN.match(line.text[0]) and 0 < gap < 0.3 * body)):
                 blocks[-1].lines.append(line)
                 continue
         if marker:
@@ -322,7 +324,7 @@ def _rule5(lines, right, script, last_lines) -> Rule:
 
 def _rule6(blocks) -> Rule:
     rule = Rule(6, "Han-Latin")
-    gaps = []
+    gaps, breaks = [], 0
     for block in blocks:
         for line, following in zip(block.lines, block.lines[1:] + [None]):
             for a, b in zip(line.chars, line.chars[1:]):
@@ -335,9 +337,15 @@ def _rule6(blocks) -> Rule:
             if following is not None:
                 a, b = line.text[-1], following.text[0]
                 if (HAN.match(a) and LATIN.match(b)) or (LATIN.match(a) and HAN.match(b)):
-                    rule.failures.append(f"{line.where()}: Han-Latin gap at the line's end ({a}|{b})")
+                    # The break takes the gap's place: none at the next line's start (rule 1
+                    # holds this line's end to the edge).
+                    breaks += 1
+                    if following.inset - block.left > 0.5:
+                        rule.failures.append(f"{following.where()}: starts with a Han-Latin gap "
+                                             f"({following.inset - block.left:.2f} pt)")
     rule.figure = (f"{len(gaps)} gaps, {min(gaps, default=0):.3f}–{max(gaps, default=0):.3f} em "
-                   f"(limits {LATIN_GAP[0]}–{LATIN_GAP[1]})")
+                   f"(limits {LATIN_GAP[0]}–{LATIN_GAP[1]}); {breaks} line breaks between Han and Latin, "
+                   "no gap at the line's edge")
     return rule
 
 

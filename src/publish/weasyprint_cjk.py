@@ -33,16 +33,12 @@ NO_LINE_END = set("“‘（《「『〈【")
 MARKS = set("，。、；：？！“”‘’（）《》〈〉【】「」『』…—")
 OPENING_QUOTES = set("“‘")
 CLOSING_QUOTES = set("”’")
-LATIN = re.compile(r"[A-Za-z0-9]")
-HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]")
 
 
 def clreq_break(before: str, after: str) -> bool | None:
     """Whether a line may break between two characters at an element boundary; None: ask Pango."""
     if before in NO_LINE_END or after in NO_LINE_START:
         return False
-    if (HAN.match(before) and LATIN.match(after)) or (LATIN.match(before) and HAN.match(after)):
-        return False   # the Han–Latin gap is a margin: it must never fall at a line's edge
     if after in OPENING_QUOTES or before in CLOSING_QUOTES:
         return True
     return None
@@ -50,6 +46,7 @@ def clreq_break(before: str, after: str) -> bool | None:
 
 _pango_can_break_text = line_break.can_break_text
 _weasyprint_justify_line = inline.justify_line
+_weasyprint_text_align = inline.text_align
 
 
 def can_break_text(text, lang):
@@ -160,11 +157,46 @@ def justify_line(context, line, extra_width):
         _spread(line, again, 0, dict.fromkeys(junctions, again - spacing))
 
 
+def _edge_run(line, side):
+    """The Latin run (span.hl) that starts (side 0) or ends (-1) the line, and its ancestors."""
+    path, box = [], line
+    while isinstance(box, (boxes.LineBox, boxes.InlineBox)):
+        children = [c for c in box.children if c.is_in_normal_flow()]
+        if not children:
+            return None, path
+        box = children[side]
+        if isinstance(box, boxes.InlineBox) and box.element is not None and "hl" in box.element.get("class", "").split():
+            return box, path
+        path.append(box)
+    return None, path
+
+
+def text_align(context, line, available_width, last):
+    """clreq puts no Han–Latin gap at a line's edge: a Latin run starting or ending the line loses
+    its margin on that side (the typesetting stage's margins stand for text-autospace)."""
+    run, ancestors = _edge_run(line, 0)
+    if run is not None and run.margin_left:
+        shift, run.margin_left = run.margin_left, 0
+        for child in line.children:
+            child.translate(-shift, 0)
+        for box in (*ancestors, run):
+            box.position_x += shift
+        for box in (line, *ancestors):
+            box.width -= shift
+    run, ancestors = _edge_run(line, -1)
+    if run is not None and run.margin_right:
+        for box in (line, *ancestors):
+            box.width -= run.margin_right
+        run.margin_right = 0
+    return _weasyprint_text_align(context, line, available_width, last)
+
+
 @contextlib.contextmanager
 def active():
     """WeasyPrint lays out (and draws) Chinese lines the clreq way inside this block."""
-    inline.can_break_text, inline.justify_line = can_break_text, justify_line
+    inline.can_break_text, inline.justify_line, inline.text_align = can_break_text, justify_line, text_align
     try:
         yield
     finally:
-        inline.can_break_text, inline.justify_line = _pango_can_break_text, _weasyprint_justify_line
+        inline.can_break_text, inline.justify_line, inline.text_align = (
+            _pango_can_break_text, _weasyprint_justify_line, _weasyprint_text_align)
