@@ -69,6 +69,7 @@ def printed_pieces(book: manuscript.Manuscript, edition: editions.Edition) -> li
 
 
 def build(book_dir: Path, out_dir: Path, formats=FORMATS, edition_names=None, progress=print) -> list[Output]:
+    progress(f"manuscript: reading {book_dir}/book.yaml")
     book = manuscript.load(book_dir)
     names = list(edition_names or book.editions)
     for name in names:
@@ -77,20 +78,22 @@ def build(book_dir: Path, out_dir: Path, formats=FORMATS, edition_names=None, pr
                                hint=f"its editions: {', '.join(book.editions)}")
     when = source_date(book.root)
     outputs = []
-    for name in names:
+    for number, name in enumerate(names, 1):
+        stage = f"edition {number}/{len(names)} {name}"
+        progress(f"{stage}: converting {len(book.chapters)} chapter(s), checking fonts")
         edition = editions.make(book, name, labels(book))
         faces = layouts.font_faces(edition.spec.script)
         fonts.check_coverage(printed_pieces(book, edition), faces)
         if "pdf" in formats:
             from . import pdf
-            progress(f"{name}: PDF")
+            progress(f"{stage}: PDF (WeasyPrint)")
             document = layouts.render_print(edition, book)
             path = out_dir / f"{book.slug}.{name}.pdf"
             write_atomic(path, pdf.render(document, book.root, when.strftime("%Y-%m-%dT%H:%M:%SZ")))
             outputs.append(Output(name, "pdf", path))
         if "epub" in formats:
             from . import cover, epub
-            progress(f"{name}: EPUB")
+            progress(f"{stage}: EPUB (cover, font subsets)")
             docs = layouts.render_epub(edition, book)
             everything = "".join(x for _, x in docs.chapters) + docs.nav + docs.cover_page
             woff2 = {layouts.epub_font_name(face): fonts.subset_woff2(face, everything, out_dir / ".cache" / "fonts")

@@ -10,11 +10,41 @@ from .errors import ExitCode, PublishError
 
 def _build(args) -> int:
     from .build import FORMATS, build
+    from .progress import Progress
 
-    say = (lambda _msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
-    outputs = build(Path(args.book), Path(args.out), args.format or FORMATS, args.edition, say)
-    for output in outputs:
-        say(f"wrote {output.path}")
+    with Progress(args.quiet) as progress:
+        outputs = build(Path(args.book), Path(args.out), args.format or FORMATS, args.edition, progress)
+        for output in outputs:
+            progress.line(f"wrote {output.path}")
+    return ExitCode.OK
+
+
+def _new(args) -> int:
+    from .scaffold import new_book
+
+    folder = Path(args.folder)
+    for path in new_book(folder, args.title, args.author, args.slug):
+        print(f"wrote {path}")
+    print(f"next: publish build --book {folder}", file=sys.stderr)
+    return ExitCode.OK
+
+
+def _watch(args) -> int:
+    from .progress import Progress
+    from .watch import watch
+
+    watch(Path(args.book), args.host, args.port, Progress(args.quiet), lambda msg: print(msg, file=sys.stderr))
+    return ExitCode.OK
+
+
+def _sheets(args) -> int:
+    from .progress import Progress
+    from .proofsheet import make_sheets
+
+    with Progress(args.quiet) as progress:
+        for path in map(Path, args.files):
+            sheets = make_sheets(path, Path(args.out), progress)
+            progress.line(f"wrote {sheets.contact}, {sheets.spread} and {len(sheets.pages)} pages")
     return ExitCode.OK
 
 
@@ -103,6 +133,35 @@ def parser() -> argparse.ArgumentParser:
                                 "line of every failure; exit 1 if a rule fails.")
     proof.add_argument("files", nargs="+", metavar="PDF", help="a built .pdf")
     proof.set_defaults(run=_proof)
+
+    new = commands.add_parser("new", help="start a new book folder that builds at once",
+                              description="Write DIR/book.yaml (every key, commented), one chapter, an images "
+                              "folder and a correction table for the zh-Hant edition. DIR must be empty or missing.")
+    new.add_argument("folder", metavar="DIR")
+    new.add_argument("--title", required=True, help="the book's title, e.g. 测试")
+    new.add_argument("--author", required=True, help="the author's name")
+    new.add_argument("--slug", help="lower-case ASCII name of the output files (default: from an ASCII title, "
+                     "else book-<8 hex digits>)")
+    new.set_defaults(run=_new)
+
+    watch = commands.add_parser("watch", help="live preview in the browser, rebuilt when a file changes",
+                                description="Serve each edition's print HTML on http://HOST:PORT/ and rebuild it "
+                                "whenever a file of the book, layouts/ or fonts/ changes; the page reloads itself "
+                                "and shows build errors over the last good preview. Ctrl-C stops.")
+    watch.add_argument("--book", default="manuscript", metavar="DIR", help="book folder holding book.yaml (default: manuscript)")
+    watch.add_argument("--port", type=int, default=8000, help="(default: 8000; 0 picks a free one)")
+    watch.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    watch.add_argument("--quiet", action="store_true", help="print nothing but the address and errors")
+    watch.set_defaults(run=_watch)
+
+    sheets = commands.add_parser("sheets", help="draw a print PDF's pages and a contact sheet of its spreads",
+                                 description="Render each page of a built PDF to <out>/<name>.page-NNN.png, its "
+                                 "spreads with trim and bleed boxes to <out>/<name>.spreads.png, and its fullest "
+                                 "spread, small, to <out>/<name>.spread.png.")
+    sheets.add_argument("files", nargs="+", metavar="PDF", help="a built .pdf")
+    sheets.add_argument("--out", default="build/proof", metavar="DIR", help="(default: build/proof)")
+    sheets.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    sheets.set_defaults(run=_sheets)
     return top
 
 
