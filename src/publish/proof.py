@@ -183,7 +183,12 @@ def _em(a: dict) -> float:
 
 
 def measure(path: Path) -> Proof:
-    import pdfplumber
+    try:
+        import pdfplumber
+    except ImportError:
+        from .errors import PublishError
+        raise PublishError("publish proof reads PDFs with pdfplumber, which is not installed",
+                           hint="pip install -e '.[test]' (or pip install pdfplumber)") from None
 
     with pdfplumber.open(path) as pdf:
         lines, pages, body = read_lines(pdf)

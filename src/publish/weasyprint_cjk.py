@@ -1,9 +1,10 @@
-"""WeasyPrint extension for Chinese text (W3C clreq): inter-character justification and the line
-breaks clreq allows beside “ ”.
+"""WeasyPrint extension for Chinese text (W3C clreq): inter-character justification, the line
+breaks clreq allows beside “ ”, and no Han–Latin gap at a line's edge.
 
 WeasyPrint 70 justifies only at spaces, and Pango allows no break on either side of “ ” (Unicode
-class QU). Active only inside `active()`; it patches two functions of WeasyPrint's inline layout,
-so it is written for, and checked against, one exact WeasyPrint version.
+class QU). Active only inside `active()`; it replaces three functions of WeasyPrint's inline layout
+(can_break_text, justify_line, text_align), so it is written for, and checked against, one exact
+WeasyPrint version.
 """
 from __future__ import annotations
 
