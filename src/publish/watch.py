@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+import signal
 import threading
 import time
 import traceback
@@ -163,8 +164,14 @@ def rebuild(book_dir: Path, state: State, progress: Progress, error) -> None:
 
 def watch(book_dir: Path, host: str, port: int, progress: Progress, error) -> None:
     """Serve until SIGINT (KeyboardInterrupt), then stop the server and return."""
+    # A shell starts background jobs with SIGINT ignored; Ctrl-C or kill -INT must still stop us.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     state = State()
-    server = ThreadingHTTPServer((host, port), _handler(state))
+    try:
+        server = ThreadingHTTPServer((host, port), _handler(state))
+    except OSError as exc:
+        raise PublishError(f"cannot listen on {host}:{port}: {exc.strerror}",
+                           hint="another program uses that port: pick another with --port, or --port 0") from None
     threading.Thread(target=server.serve_forever, daemon=True).start()
     # Always shown, even with --quiet: the address is what the user came for.
     error(f"publish watch: serving http://{host}:{server.server_address[1]}/ (Ctrl-C stops)")
