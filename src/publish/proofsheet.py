@@ -19,7 +19,7 @@ SPREADS_PER_ROW = 3
 GAP = 24                  # pixels between spreads, room for the page numbers under them
 TRIM = (220, 0, 120)      # the trim box: where the sheet is cut
 BLEED = (0, 150, 220)     # the bleed box: how far the print runs past the cut
-EDGE = (150, 150, 150)    # a page without bleed: its edge
+EDGE = (150, 150, 190)    # a page without bleed: its edge (not a grey that text antialiasing makes)
 SMALL_SPREAD = 100_000    # bytes: the README's spread pictures stay small in the repository
 
 
