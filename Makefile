@@ -2,7 +2,7 @@
 # make test   run the tests
 # make lint   check the manuscript's text (publish lint); make check runs it first
 # make check  lint, then check the built files: epubcheck, Ace, fonts, clreq typography
-# make proof  draw the first screen of every EPUB document in Chromium, under build/proof/
+# make proof  pictures under build/proof/: EPUB first screens (Chromium), PDF pages and spreads (pypdfium2)
 BOOK    ?= manuscript
 OUT     ?= build
 PYTHON  ?= python3
@@ -56,8 +56,11 @@ check: lint $(PDFS) $(EPUBS) node_modules/.installed
 	$(PUBLISH) check $(PDFS) $(EPUBS)
 	$(PUBLISH) proof $(PDFS)
 
-proof: $(EPUBS)
+# Pictures to look at: EPUB first screens, and per print PDF its pages, a contact sheet of its spreads
+# (trim and bleed drawn) and its fullest spread, small (the README's pictures are copies of those: docs/).
+proof: $(EPUBS) $(PDFS)
 	$(PUBLISH) snapshot --out $(OUT)/proof $(EPUBS)
+	$(PUBLISH) sheets --out $(OUT)/proof $(PDFS)
 
 clean:
 	rm -rf $(OUT)
