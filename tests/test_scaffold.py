@@ -12,6 +12,7 @@ import yaml
 from conftest import EPOCH
 from publish import manuscript
 from publish.checks import check
+from publish.proof import measure
 from publish.scaffold import new_book
 
 
@@ -43,6 +44,8 @@ def test_new_book_builds_and_passes_every_check(tmp_path):
     assert {r.check for r in results} == {"epubcheck", "ace", "pdf-fonts"}
     assert all(r.passed for r in results), [str(r) for r in results if not r.passed]
     assert publish("lint", "--book", book).returncode == 0
+    for pdf in out.glob("*.pdf"):           # make check's clreq typography rules too
+        assert measure(pdf).passed, [rule.report() for rule in measure(pdf).rules if not rule.passed]
 
     quiet = publish("build", "--book", book, "--out", tmp_path / "quiet", "--format", "pdf", "--edition", "zh-Hans",
                     "--quiet")
