@@ -29,6 +29,20 @@ def test_documents_flow_in_the_editions_direction_in_the_books_fonts(manuscript_
     for view in views[1:]:
         assert view.vertical == vertical, view.file
         assert set(view.fonts) == {f"NotoSerifCJK{SCRIPTS[name]}-Regular", f"NotoSerifCJK{SCRIPTS[name]}-Bold"}
+    chapter = views[-1]
+    if vertical:   # 1947年11月12日: 11 and 12 upright side by side, each in one character's square
+        assert len(chapter.upright_numbers) >= 10 and all(chapter.upright_numbers)
+    else:
+        assert chapter.upright_numbers == []
+
+
+def test_only_numbers_of_one_or_two_digits_stand_upright(manuscript_build):
+    with zipfile.ZipFile(manuscript_build["zh-Hant", "epub"]) as z:
+        xhtml = z.read("EPUB/text/ch01.xhtml").decode()
+    upright = re.findall(r'<span class="tcy">([^<]*)</span>', xhtml)
+    assert {"11", "12", "74", "3"} <= set(upright)
+    assert all(re.fullmatch(r"[0-9]{1,2}", n) for n in upright)
+    assert "1947" in xhtml   # four digits: left to turn sideways
 
 
 def test_vertical_edition_declares_its_page_progression(manuscript_build):

@@ -117,7 +117,7 @@ def test_without_the_extension_and_markup_the_proof_fails(tmp_path, monkeypatch)
     """The proof sees what plain WeasyPrint does to this book."""
     loaded = manuscript.load(MANUSCRIPT)
     edition = editions.make(loaded, "zh-Hans", pipeline.labels(loaded))
-    monkeypatch.setattr(typeset, "typeset", lambda chapter_html, script: chapter_html)
+    monkeypatch.setattr(typeset, "typeset", lambda chapter_html, script, vertical=False: chapter_html)
     monkeypatch.setattr(weasyprint_cjk, "active", contextlib.nullcontext)
     path = tmp_path / "plain.pdf"
     path.write_bytes(pdf.render(layouts.render_print(edition, loaded), loaded.root))

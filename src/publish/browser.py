@@ -32,6 +32,12 @@ FLOW = """() => {
   return {dx: b.left - a.left, dy: b.top - a.top, mode: mode};
 }"""
 
+# Numbers set upright side by side take one character's square: no longer along the line than 1.1 em.
+UPRIGHT = """() => [...document.querySelectorAll(".tcy")].map(e => {
+  const r = e.getBoundingClientRect(), em = parseFloat(getComputedStyle(e).fontSize);
+  return (getComputedStyle(document.documentElement).writingMode.startsWith("vertical") ? r.height : r.width) <= 1.1 * em;
+})"""
+
 
 @dataclass(frozen=True)
 class DocumentView:
@@ -41,6 +47,7 @@ class DocumentView:
     fonts: dict[str, int]          # PostScript name -> glyphs drawn with it
     fallback: dict[str, int]       # system fonts Chromium fell back to (must be empty)
     png: bytes                     # the first screen
+    upright_numbers: list[bool]    # per .tcy span: does it take one character's square?
 
 
 def _spine(root: Path) -> list[str]:
@@ -86,7 +93,7 @@ def view_epub(epub: Path) -> list[DocumentView]:
                 # Page.captureScreenshot, not Playwright's screenshot: the latter draws vertical-rl pages blank.
                 png = base64.b64decode(cdp.send("Page.captureScreenshot", {"format": "png"})["data"])
                 views.append(DocumentView(file, flow["mode"], flow["dy"] > 0 and abs(flow["dx"]) < 1,
-                                          fonts, fallback, png))
+                                          fonts, fallback, png, page.evaluate(UPRIGHT)))
         finally:
             browser.close()
             shutil.rmtree(profile, ignore_errors=True)

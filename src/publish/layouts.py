@@ -106,7 +106,7 @@ def creators_line(edition: Edition) -> str:
     )
 
 
-def _chapter_html(chapter: Chapter, image_src: dict[str, str], script: str) -> str:
+def _chapter_html(chapter: Chapter, image_src: dict[str, str], script: str, vertical: bool = False) -> str:
     tokens = chapter.tokens
     if chapter.images:
         tokens = []
@@ -118,7 +118,7 @@ def _chapter_html(chapter: Chapter, image_src: dict[str, str], script: str) -> s
                 ]
                 token = token.copy(children=children)
             tokens.append(token)
-    return typeset.typeset(markdown.render(tokens, chapter.env, chapter.id), script)
+    return typeset.typeset(markdown.render(tokens, chapter.env, chapter.id), script, vertical)
 
 
 def _context(edition: Edition, manuscript: Manuscript, fonts: list[dict]) -> dict:
@@ -163,7 +163,8 @@ def render_epub(edition: Edition, manuscript: Manuscript) -> EpubDocuments:
             name = f"images/image{len(images) + 1:03d}{image.path.suffix.lower()}"
             images[name] = image
             names[image.src] = "../" + name
-        chapters.append(RenderedChapter(ch.id, ch.title, f"text/{ch.id}.xhtml", _chapter_html(ch, names, edition.spec.script)))
+        chapters.append(RenderedChapter(ch.id, ch.title, f"text/{ch.id}.xhtml", _chapter_html(ch, names, edition.spec.script,
+                                                                                       edition.spec.writing_mode == "vertical-rl")))
     page = {"stylesheet": "../" + STYLESHEET, **context}
     documents = [(ch, _render(env, "epub/chapter.xhtml.j2", chapter=ch, **page)) for ch in chapters]
     nav_chapters = [RenderedChapter(c.id, c.title, c.file, "") for c in chapters]

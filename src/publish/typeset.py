@@ -7,6 +7,8 @@ layouts/common/text.css.j2:
   hl    a Latin or digit run beside Han: a margin on the Han side (`l`, `r`)
   q     a quotation “…”: its edges become break opportunities (Pango allows none beside “ ”)
   nw    text that must not break: —— with the character before it, a paragraph's last two Han
+  tcy   in vertical text, a number of one or two digits set upright side by side (tate-chū-yoko),
+        standing as one Han character: no Han–Latin margin; longer numbers turn sideways
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ OPENING = set("“‘（《〈【「『")
 MARK_UNIT = re.compile("……|——|[，。、；：？！“”‘’（）《》〈〉【】「」『』…—]")
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff"
 HAN_CHAR = re.compile(f"[{HAN}]")
+UPRIGHT_NUMBER = re.compile(r"[0-9]{1,2}")
 LATIN_RUN = re.compile(r"[A-Za-z0-9]+(?:[ .,:+\-/][A-Za-z0-9]+)*%?")
 QUOTATIONS = (re.compile("“[^“”]*”"), re.compile("‘[^‘’]*’"))
 DASH = re.compile("[^—]——")
@@ -49,7 +52,7 @@ def _halted(text: str) -> set[int]:
     return halted
 
 
-def _spans(text: str, hans: bool) -> list[tuple[int, int, str]]:
+def _spans(text: str, hans: bool, vertical: bool) -> list[tuple[int, int, str]]:
     """(start, end, class) of the spans one text node needs."""
     spans = []
     if hans:
@@ -63,6 +66,9 @@ def _spans(text: str, hans: bool) -> list[tuple[int, int, str]]:
                 spans.append((s, e, "q"))
     for m in LATIN_RUN.finditer(text):
         s, e = m.span()
+        if vertical and UPRIGHT_NUMBER.fullmatch(m.group()):
+            spans.append((s, e, "tcy"))
+            continue
         left = s > 0 and HAN_CHAR.match(text[s - 1])
         right = e < len(text) and HAN_CHAR.match(text[e])
         if left or right:
@@ -105,8 +111,9 @@ def _markup(text: str, spans: list[tuple[int, int, str]]) -> str:
     return "".join(out)
 
 
-def typeset(chapter_html: str, script: str) -> str:
-    """The chapter's HTML with clreq span markup for an edition in `script` (Hans or Hant)."""
+def typeset(chapter_html: str, script: str, vertical: bool = False) -> str:
+    """The chapter's HTML with clreq span markup for an edition in `script` (Hans or Hant),
+    set horizontally or (an EPUB's vertical-rl) vertically."""
     hans = script == "Hans"
     parts = TAG.split(chapter_html)
     stack: list[str] = []
@@ -132,7 +139,7 @@ def typeset(chapter_html: str, script: str) -> str:
                 paragraph.append((index, stack[-1] == "p"))
 
     for index, text in texts.items():
-        spans = _spans(text, hans)
+        spans = _spans(text, hans, vertical)
         if index in tails:
             # The paragraph's last line holds at least two Han characters.
             start = [m.start() for m in HAN_CHAR.finditer(text)][-2]
