@@ -112,3 +112,26 @@ def test_port_in_use_is_a_user_error(tmp_path):
     assert done.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr and "hint:" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_out_rebuilds_the_files_after_the_preview(tmp_path):
+    book, out, log = tmp_path / "book", tmp_path / "out", tmp_path / "watch.log"
+    shutil.copytree(SAMPLE, book)
+    port = free_port()
+    with log.open("w") as stderr:
+        proc = subprocess.Popen([sys.executable, "-m", "publish.cli", "watch", "--book", str(book), "--port",
+                                 str(port), "--out", str(out)], stdout=subprocess.DEVNULL, stderr=stderr)
+    try:
+        wait_for(lambda: log.read_text().count("files rebuilt in") == 1, 120)
+        assert all((out / f"sample-book.{e}.{x}").is_file() for e in ("zh-Hans", "zh-Hant") for x in ("pdf", "epub"))
+        first = (out / "sample-book.zh-Hans.epub").stat().st_mtime_ns
+        chapter = book / "chapters" / "01.md"
+        chapter.write_text(chapter.read_text(encoding="utf-8") + "\n又一段。\n", encoding="utf-8")
+        wait_for(lambda: log.read_text().count("files rebuilt in") == 2, 120)
+        assert (out / "sample-book.zh-Hans.epub").stat().st_mtime_ns != first
+    finally:
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(30)
+    assert code in (0, 130), log.read_text()
+    assert "Traceback" not in log.read_text()
+    assert not list(out.glob(".*.part"))

@@ -33,7 +33,8 @@ def _watch(args) -> int:
     from .progress import Progress
     from .watch import watch
 
-    watch(Path(args.book), args.host, args.port, Progress(args.quiet), lambda msg: print(msg, file=sys.stderr))
+    watch(Path(args.book), args.host, args.port, Progress(args.quiet), lambda msg: print(msg, file=sys.stderr),
+          Path(args.out) if args.out else None)
     return ExitCode.OK
 
 
@@ -55,6 +56,20 @@ def _check(args) -> int:
     for result in results:
         print(result)
     return ExitCode.OK if all(r.passed for r in results) else ExitCode.CHECK_FAILED
+
+
+def _preflight(args) -> int:
+    from .preflight import preflight
+
+    passed = True
+    for path in map(Path, args.files):
+        if not path.is_file():
+            raise PublishError("file not found: run make pdf first", path)
+        results = preflight(path, args.signature)
+        for result in results:
+            print(result)
+        passed &= all(r.passed for r in results)
+    return ExitCode.OK if passed else ExitCode.CHECK_FAILED
 
 
 def _proof(args) -> int:
@@ -134,6 +149,15 @@ def parser() -> argparse.ArgumentParser:
     proof.add_argument("files", nargs="+", metavar="PDF", help="a built .pdf")
     proof.set_defaults(run=_proof)
 
+    preflight = commands.add_parser("preflight", help="check a print PDF as a print shop would (PDF/X, CMYK, boxes …)",
+                                    description="One line per check on each print PDF: PDF/X identification, CMYK "
+                                    "OutputIntent, TrimBox/BleedBox, no RGB, fonts embedded, image resolution, page "
+                                    "count, qpdf --check; exit 1 if any fails. A one-page file is a cover sheet.")
+    preflight.add_argument("files", nargs="+", metavar="PDF", help="a built print .pdf or .cover.pdf")
+    preflight.add_argument("--signature", type=int, choices=[4, 16, 32], default=4,
+                           help="pages per signature the page count must fill (default: 4)")
+    preflight.set_defaults(run=_preflight)
+
     new = commands.add_parser("new", help="start a new book folder that builds at once",
                               description="Write DIR/book.yaml (every key, commented), one chapter, an images "
                               "folder and a correction table for the zh-Hant edition. DIR must be empty or missing.")
@@ -151,6 +175,8 @@ def parser() -> argparse.ArgumentParser:
     watch.add_argument("--book", default="manuscript", metavar="DIR", help="book folder holding book.yaml (default: manuscript)")
     watch.add_argument("--port", type=int, default=8000, help="(default: 8000; 0 picks a free one)")
     watch.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    watch.add_argument("--out", metavar="DIR", help="also rebuild the PDFs and EPUBs into DIR after each change "
+                       "(default: the preview only)")
     watch.add_argument("--quiet", action="store_true", help="print nothing but the address and errors")
     watch.set_defaults(run=_watch)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import html
 import re
 import signal
+import subprocess
+import sys
 import threading
 import time
 import traceback
@@ -127,10 +129,12 @@ def render(book_dir: Path) -> tuple[manuscript.Manuscript, dict[str, str]]:
     return book, pages
 
 
-def _files(roots: list[Path]) -> dict[Path, tuple[int, int]]:
+def _files(roots: list[Path], skip: Path | None = None) -> dict[Path, tuple[int, int]]:
     seen = {}
     for root in roots:
         for path in root.rglob("*"):
+            if skip and path.is_relative_to(skip):
+                continue    # our own outputs: writing them must not count as a change
             try:
                 stat = path.stat()
             except OSError:
@@ -140,7 +144,7 @@ def _files(roots: list[Path]) -> dict[Path, tuple[int, int]]:
     return seen
 
 
-def rebuild(book_dir: Path, state: State, progress: Progress, error) -> None:
+def rebuild(book_dir: Path, state: State, progress: Progress, error) -> bool:
     started = time.monotonic()
     try:
         book, pages = render(book_dir)
@@ -154,16 +158,51 @@ def rebuild(book_dir: Path, state: State, progress: Progress, error) -> None:
             state.width_mm = book.trim_mm[0]
             state.version += 1
         progress.line(f"preview updated: {', '.join(pages)} ({time.monotonic() - started:.1f}s)")
-        return
+        return True
     with state.lock:
         state.error = message
         state.version += 1
     progress.clear()
     error(message + ("\n  (the last good preview stays served)" if state.pages else ""))
+    return False
 
 
-def watch(book_dir: Path, host: str, port: int, progress: Progress, error) -> None:
-    """Serve until SIGINT (KeyboardInterrupt), then stop the server and return."""
+class FileBuild:
+    """`publish build` in a child process, after each good preview: WeasyPrint takes seconds, and the
+    preview must not wait for it. A newer change interrupts it (SIGINT: outputs are atomic, so the
+    previous good files stay) and starts it again."""
+
+    def __init__(self, book_dir: Path, out: Path, progress: Progress, error):
+        self.command = [sys.executable, "-m", "publish.cli", "build", "--book", str(book_dir), "--out", str(out),
+                        "--quiet"]
+        self.out, self.progress, self.error = out, progress, error
+        self.child: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.poll()     # a build that has just finished is reported, not interrupted
+        self.stop()
+        self.child = subprocess.Popen(self.command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+    def poll(self) -> None:
+        if self.child is None or self.child.poll() is None:
+            return
+        _, err = self.child.communicate()
+        if self.child.returncode == 0:
+            self.progress.line(f"files rebuilt in {self.out}")
+        else:
+            self.error(err.rstrip())
+        self.child = None
+
+    def stop(self) -> None:
+        if self.child is not None and self.child.poll() is None:
+            self.child.send_signal(signal.SIGINT)
+            self.child.wait()
+        self.child = None
+
+
+def watch(book_dir: Path, host: str, port: int, progress: Progress, error, out: Path | None = None) -> None:
+    """Serve until SIGINT (KeyboardInterrupt), then stop the server and return. With `out`, also
+    rebuild the PDFs and EPUBs there after each good preview."""
     # A shell starts background jobs with SIGINT ignored; Ctrl-C or kill -INT must still stop us.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     state = State()
@@ -177,18 +216,24 @@ def watch(book_dir: Path, host: str, port: int, progress: Progress, error) -> No
     error(f"publish watch: serving http://{host}:{server.server_address[1]}/ (Ctrl-C stops)")
     roots = [book_dir, layouts.LAYOUTS, layouts.FONTS]
     seen: dict[Path, tuple[int, int]] | None = None
+    files = FileBuild(book_dir, out, progress, error) if out else None
     try:
         while True:
-            now = _files(roots)
+            now = _files(roots, out.resolve() if out else None)
             if now != seen:
                 if seen is not None:
                     names = sorted(str(p) for p in now.keys() | seen.keys() if now.get(p) != seen.get(p))
                     progress(f"changed: {', '.join(names[:3])}{' …' if len(names) > 3 else ''}; rebuilding")
-                rebuild(book_dir, state, progress, error)
+                if rebuild(book_dir, state, progress, error) and files:
+                    files.start()
                 seen = now
+            if files:
+                files.poll()
             time.sleep(POLL_SECONDS)
     except KeyboardInterrupt:
         progress.clear()
     finally:
+        if files:
+            files.stop()
         server.shutdown()
         server.server_close()
