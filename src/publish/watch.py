@@ -132,7 +132,7 @@ def render(book_dir: Path) -> tuple[manuscript.Manuscript, dict[str, str]]:
 def _files(roots: list[Path], skip: Path | None = None) -> dict[Path, tuple[int, int]]:
     seen = {}
     for root in roots:
-        for path in root.rglob("*"):
+        for path in root.resolve().rglob("*"):
             if skip and path.is_relative_to(skip):
                 continue    # our own outputs: writing them must not count as a change
             try:
