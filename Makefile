@@ -1,7 +1,8 @@
 # make        build every edition of the book as PDF and EPUB (installing what it needs)
 # make test   run the tests
 # make lint   check the manuscript's text (publish lint); make check runs it first
-# make check  lint, then check the built files: epubcheck, Ace, fonts, clreq typography
+# make pdf    print PDF (PDF/X), print cover and screen PDF of every edition
+# make check  lint, then check the built files: epubcheck, Ace, fonts, clreq typography, print preflight
 # make proof  pictures under build/proof/: EPUB first screens (Chromium), PDF pages and spreads (pypdfium2)
 BOOK    ?= manuscript
 OUT     ?= build
@@ -13,6 +14,8 @@ PUBLISH := $(VENV)/bin/publish
 SLUG     := $(shell sed -n 's/^slug:[[:space:]]*\([a-z0-9-]*\).*/\1/p' $(BOOK)/book.yaml)
 EDITIONS := $(shell awk '/^editions:/{f=1;next} /^[^[:space:]#]/{f=0} f && /^  [A-Za-z-]+:/{sub(":.*","",$$1); print $$1}' $(BOOK)/book.yaml)
 PDFS  := $(foreach e,$(EDITIONS),$(OUT)/$(SLUG).$(e).pdf)
+COVERS  := $(foreach e,$(EDITIONS),$(OUT)/$(SLUG).$(e).cover.pdf)
+SCREENS := $(foreach e,$(EDITIONS),$(OUT)/$(SLUG).$(e).screen.pdf)
 EPUBS := $(foreach e,$(EDITIONS),$(OUT)/$(SLUG).$(e).epub)
 INPUTS := $(shell find $(BOOK) layouts fonts src -type f -not -path '*/__pycache__/*' -not -path '*.egg-info/*') pyproject.toml
 
@@ -20,10 +23,10 @@ INPUTS := $(shell find $(BOOK) layouts fonts src -type f -not -path '*/__pycache
 .DELETE_ON_ERROR:
 
 all: pdf epub
-pdf: $(PDFS)
+pdf: $(PDFS) $(COVERS) $(SCREENS)
 epub: $(EPUBS)
 
-# Debian packages: WeasyPrint's Pango and HarfBuzz subsetter, Java for epubcheck, poppler for pdffonts.
+# Debian packages: WeasyPrint's Pango and HarfBuzz subsetter, Java for epubcheck, poppler for pdffonts, qpdf for preflight.
 $(VENV)/.system-packages: .ci/system-packages.txt
 	bash .ci/install-system-packages
 	@mkdir -p $(VENV) && touch $@
@@ -34,7 +37,7 @@ $(VENV)/.installed: pyproject.toml $(VENV)/.system-packages
 	$(VENV)/bin/pip install --quiet -e '.[test]'
 	touch $@
 
-$(PDFS) &: $(INPUTS) $(VENV)/.installed
+$(PDFS) $(COVERS) $(SCREENS) &: $(INPUTS) $(VENV)/.installed
 	$(PUBLISH) build --book $(BOOK) --out $(OUT) --format pdf
 
 $(EPUBS) &: $(INPUTS) $(VENV)/.installed
@@ -52,9 +55,10 @@ test: $(VENV)/.installed node_modules/.installed
 lint: $(VENV)/.installed
 	$(PUBLISH) lint --book $(BOOK)
 
-check: lint $(PDFS) $(EPUBS) node_modules/.installed
+check: lint $(PDFS) $(COVERS) $(EPUBS) node_modules/.installed
 	$(PUBLISH) check $(PDFS) $(EPUBS)
 	$(PUBLISH) proof $(PDFS)
+	$(PUBLISH) preflight $(PDFS) $(COVERS)
 
 # Pictures to look at: EPUB first screens, and per print PDF its pages, a contact sheet of its spreads
 # (trim and bleed drawn) and its fullest spread, small (the README's pictures are copies of those: docs/).

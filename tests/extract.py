@@ -26,11 +26,15 @@ def outline(pdf_path: Path) -> list[tuple[str, int]]:
 
 def pdf_body_text(pdf_path: Path, first_page: int, last_page: int | None = None, margin_pt: float = 50) -> str:
     """Text of the pages first_page..last_page (0-based, default: to the end), inside the text block:
-    running heads and folios are cut off with the margins."""
+    running heads and folios are cut off with the margins, measured from the trim (a print PDF's page
+    box also holds the bleed and the crop marks, the same on every side)."""
     with pdfplumber.open(pdf_path) as pdf:
         parts = []
         for page in pdf.pages[first_page:None if last_page is None else last_page + 1]:
-            block = page.crop((0, margin_pt, page.width, page.height - margin_pt))
+            x0, top, x1, bottom = page.bbox
+            trim_x0, trim_top, trim_x1, trim_bottom = page.trimbox
+            dx, dy = (page.width - (trim_x1 - trim_x0)) / 2, (page.height - (trim_bottom - trim_top)) / 2
+            block = page.crop((x0 + dx, top + dy + margin_pt, x1 - dx, bottom - dy - margin_pt))
             parts.append(block.extract_text() or "")
     return "".join(parts)
 

@@ -26,7 +26,7 @@ def editions():
 
 def test_outputs_are_named_from_the_slug(manuscript_build):
     assert sorted(p.name for p in manuscript_build.values()) == [
-        f"chuancheng-hongse-jiyin.{e}.{f}" for e in EDITIONS for f in ("epub", "pdf")]
+        f"chuancheng-hongse-jiyin.{e}.{f}" for e in EDITIONS for f in ("cover.pdf", "epub", "pdf", "screen.pdf")]
 
 
 @pytest.mark.parametrize("name", EDITIONS)
@@ -75,8 +75,8 @@ def test_pdf_metadata_outline_and_contents(manuscript_build, editions, name):
         assert str(pdf.docinfo["/Title"]) == edition.meta.title
         assert "石家" in str(pdf.docinfo["/Author"])
         assert str(pdf.Root.Lang) == name
-        width, height = (float(x) for x in pdf.pages[0].MediaBox[2:])
-        assert (round(width / 72 * 25.4), round(height / 72 * 25.4)) == (148, 210)
+        x0, y0, x1, y1 = (float(x) for x in pdf.pages[0].TrimBox)
+        assert (round((x1 - x0) / 72 * 25.4), round((y1 - y0) / 72 * 25.4)) == (148, 210)
     bookmarks = dict(outline(path))
     chapter_page = bookmarks[edition.chapters[0].title]
     assert chapter_page % 2 == 0, "a chapter starts on a recto (odd folio, even index)"
@@ -129,7 +129,7 @@ def test_builds_are_byte_identical(manuscript_build, tmp_path):
 
 
 def test_sample_book_builds_and_passes_epubcheck(sample_build):
-    assert len(sample_build) == 4
+    assert len(sample_build) == 8   # per edition: print PDF, cover, screen PDF, EPUB
     for (name, fmt), path in sample_build.items():
         if fmt == "epub":
             result = checks.epubcheck(path)
@@ -140,6 +140,8 @@ def test_sample_book_builds_and_passes_epubcheck(sample_build):
             assert 'class="footnotes"' in chapters and "<table>" in chapters
         else:
             assert checks.pdf_book_fonts(path).passed
+            if fmt == "cover":
+                continue
             with pikepdf.open(path) as pdf:
                 assert any("/XObject" in p.resources and p.resources.XObject.keys() for p in pdf.pages)
     text = pdf_body_text(sample_build["zh-Hant", "pdf"], 0)

@@ -85,12 +85,21 @@ def build(book_dir: Path, out_dir: Path, formats=FORMATS, edition_names=None, pr
         faces = layouts.font_faces(edition.spec.script)
         fonts.check_coverage(printed_pieces(book, edition), faces)
         if "pdf" in formats:
-            from . import pdf
-            progress(f"{stage}: PDF (WeasyPrint)")
-            document = layouts.render_print(edition, book)
-            path = out_dir / f"{book.slug}.{name}.pdf"
-            write_atomic(path, pdf.render(document, book.root, when.strftime("%Y-%m-%dT%H:%M:%SZ")))
-            outputs.append(Output(name, "pdf", path))
+            from . import cover_print, pdf, press
+            date = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+            progress(f"{stage}: print PDF (WeasyPrint, PDF/{book.print.pdfx.upper()})")
+            document = layouts.render_print(edition, book, press.css_context(book.print))
+            interior = press.finish(pdf.render(document, book.root, date, press.VARIANTS[book.print.pdfx],
+                                               press.resolution_check(book)), book.print,
+                                    book.print.signature)
+            progress(f"{stage}: print cover")
+            cover_pdf = cover_print.render(edition, book, cover_print.page_count(interior), date)
+            progress(f"{stage}: screen PDF (WeasyPrint, PDF/UA-1)")
+            screen = pdf.render(layouts.render_print(edition, book), book.root, date, "pdf/ua-1")
+            for kind, data in (("pdf", interior), ("cover", cover_pdf), ("screen", screen)):
+                path = out_dir / f"{book.slug}.{name}.{'' if kind == 'pdf' else kind + '.'}pdf"
+                write_atomic(path, data)
+                outputs.append(Output(name, kind, path))
         if "epub" in formats:
             from . import cover, epub
             progress(f"{stage}: EPUB (cover, font subsets)")

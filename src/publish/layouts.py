@@ -134,7 +134,8 @@ def _context(edition: Edition, manuscript: Manuscript, fonts: list[dict]) -> dic
     }
 
 
-def render_print(edition: Edition, manuscript: Manuscript) -> PrintDocument:
+def render_print(edition: Edition, manuscript: Manuscript, press: dict | None = None) -> PrintDocument:
+    """`press` (from press.css_context) makes the print shop's CMYK PDF; None the screen PDF."""
     fonts = [{"family": f.family, "weight": f.weight, "url": f.path.as_uri()} for f in font_faces(edition.spec.script)]
     chapters = [
         RenderedChapter(ch.id, ch.title, "", _chapter_html(ch, {i.src: i.path.as_uri() for i in ch.images},
@@ -142,7 +143,14 @@ def render_print(edition: Edition, manuscript: Manuscript) -> PrintDocument:
         for ch in edition.chapters
     ]
     env = environment(manuscript.layouts)
-    html = _render(env, "print/book.html.j2", chapters=chapters, **_context(edition, manuscript, fonts))
+    html = _render(env, "print/book.html.j2", chapters=chapters, press=press, **_context(edition, manuscript, fonts))
+    return PrintDocument(html, manuscript.root.resolve().as_uri() + "/")
+
+
+def render_print_cover(edition: Edition, manuscript: Manuscript, sheet: dict) -> PrintDocument:
+    """The print shop's cover sheet (print/cover.html.j2); `sheet`: sizes, barcode, fonts from cover_print."""
+    html = _render(environment(manuscript.layouts), "print/cover.html.j2",
+                   **{**_context(edition, manuscript, sheet["fonts"]), **sheet})
     return PrintDocument(html, manuscript.root.resolve().as_uri() + "/")
 
 

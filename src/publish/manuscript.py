@@ -18,7 +18,11 @@ EDITIONS = {  # edition name -> script of its fonts
     "zh-Hant": "Hant",
 }
 REQUIRED_KEYS = ("slug", "title", "creators", "language", "identifier", "chapters")
-OPTIONAL_KEYS = ("subtitle", "date", "publisher", "rights", "description", "trim", "editions", "lint")
+OPTIONAL_KEYS = ("subtitle", "date", "publisher", "rights", "description", "trim", "editions", "lint",
+                 "print", "isbn")
+PRINT_KEYS = ("pdfx", "icc", "bleed_mm", "signature", "caliper_mm")
+PDFX_VERSIONS = ("x-4", "x-1a")
+SIGNATURES = (4, 16, 32)
 EDITION_KEYS = ("opencc", "corrections", "writing_mode")
 WRITING_MODES = ("horizontal-tb", "vertical-rl")
 CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f]")
@@ -56,6 +60,17 @@ class EditionSpec:
 
 
 @dataclass(frozen=True)
+class PrintSpec:
+    """book.yaml `print:`: what the print shop asks of the interior and cover PDFs."""
+
+    pdfx: str = "x-4"              # PDF/X-4, or x-1a for shops that want no transparency
+    icc: Path | None = None        # CMYK output profile in the book; None: layouts/print/icc/FOGRA39.icc
+    bleed_mm: float = 3.0
+    signature: int = 4             # the page count is padded to a multiple of this
+    caliper_mm: float = 0.1        # thickness of one leaf (two pages): spine = leaves × caliper
+
+
+@dataclass(frozen=True)
 class Image:
     src: str                       # as written in the chapter, relative to it
     path: Path                     # resolved, inside the book folder
@@ -88,6 +103,8 @@ class Manuscript:
     chapters: list[Chapter]
     layouts: Path | None           # the book's own layouts folder, overriding the default templates
     lint: dict = field(default_factory=dict)  # book.yaml's `lint:` as written; checked by publish.lint
+    print: PrintSpec = field(default_factory=PrintSpec)
+    isbn: str = ""                 # 13 digits, check digit verified; printed as an EAN-13 on the cover
 
 
 def _key_lines(text: str) -> dict[str, int]:
@@ -194,6 +211,63 @@ def _trim(data: dict, path: Path, lines: dict[str, int]) -> tuple[float, float]:
         raise PublishError("'trim' must be {width: MM, height: MM}, each 50–500", path, lines.get("trim"),
                            hint="A5 is {width: 148, height: 210}")
     return float(trim["width"]), float(trim["height"])
+
+
+def _number(settings: dict, key: str, low: float, high: float, path: Path, line: int | None) -> float:
+    value = settings[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise PublishError(f"print.{key} must be a number from {low:g} to {high:g}, not {value!r}", path, line)
+    return float(value)
+
+
+def _print(root: Path, data: dict, path: Path, lines: dict[str, int]) -> PrintSpec:
+    settings = data.get("print") or {}
+    line = lines.get("print")
+    if not isinstance(settings, dict):
+        raise PublishError("'print' must be a mapping", path, line,
+                           hint="e.g. print: {pdfx: x-4, bleed_mm: 3, signature: 16, caliper_mm: 0.1}")
+    _check_keys(settings, PRINT_KEYS, path, lines, "in print: ")
+    spec = PrintSpec()
+    pdfx = str(settings.get("pdfx", spec.pdfx)).lower()
+    if pdfx not in PDFX_VERSIONS:
+        raise PublishError(f"unknown print.pdfx {settings['pdfx']!r}", path, line,
+                           hint=f"use one of {', '.join(PDFX_VERSIONS)}")
+    signature = settings.get("signature", spec.signature)
+    if signature not in SIGNATURES or isinstance(signature, bool):
+        raise PublishError(f"print.signature must be one of {', '.join(map(str, SIGNATURES))}, not {signature!r}",
+                           path, line, hint="pages per folded sheet: 4, 16 or 32")
+    icc = None
+    if "icc" in settings:
+        icc = _book_file(root, str(settings["icc"]), path, line, "ICC profile")
+        try:
+            header = icc.read_bytes()[:20]
+        except OSError:
+            raise PublishError(f"ICC profile {settings['icc']!r} not found", path, line) from None
+        if header[16:20] != b"CMYK":
+            raise PublishError(f"ICC profile {settings['icc']!r} is not a CMYK profile", path, line,
+                               hint="the print output intent needs a CMYK (4-component) printer profile")
+    return PrintSpec(
+        pdfx, icc,
+        _number(settings, "bleed_mm", 0, 10, path, line) if "bleed_mm" in settings else spec.bleed_mm,
+        signature,
+        _number(settings, "caliper_mm", 0.03, 1, path, line) if "caliper_mm" in settings else spec.caliper_mm,
+    )
+
+
+def _isbn(data: dict, path: Path, lines: dict[str, int]) -> str:
+    """ISBN-13 with or without hyphens; the check digit must match (weights 1, 3, 1, 3 …)."""
+    raw = _string(data, "isbn", path, lines)
+    if not raw:
+        return ""
+    digits = re.sub(r"[-\s]", "", raw)
+    if not re.fullmatch(r"97[89]\d{10}", digits):
+        raise PublishError(f"isbn {raw!r} is not an ISBN-13", path, lines.get("isbn"),
+                           hint="13 digits starting 978 or 979, e.g. 978-7-02-000220-7")
+    check = (10 - sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(digits[:12])) % 10) % 10
+    if int(digits[12]) != check:
+        raise PublishError(f"isbn {raw!r}: check digit is {digits[12]}, should be {check}", path,
+                           lines.get("isbn"), hint="a digit is mistyped: copy the ISBN from the agency's record")
+    return digits
 
 
 def _editions(root: Path, data: dict, path: Path, lines: dict[str, int]) -> dict[str, EditionSpec]:
@@ -334,4 +408,5 @@ def load(root: Path | str) -> Manuscript:
     ]
     layouts = root / "layouts"
     return Manuscript(root.resolve(), slug, meta, _trim(data, path, lines), _editions(root, data, path, lines),
-                      chapters, layouts if layouts.is_dir() else None, data.get("lint") or {})
+                      chapters, layouts if layouts.is_dir() else None, data.get("lint") or {},
+                      _print(root, data, path, lines), _isbn(data, path, lines))

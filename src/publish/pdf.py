@@ -43,7 +43,10 @@ class _WeasyPrintWarnings(logging.Handler):
             self.messages.append(message)
 
 
-def render(document: PrintDocument, book_root: Path, metadata_date: str | None = None) -> bytes:
+def render(document: PrintDocument, book_root: Path, metadata_date: str | None = None,
+           variant: str | None = None, inspect=None) -> bytes:
+    """`variant`: WeasyPrint's pdf_variant (pdf/x-4, pdf/ua-1 …); `inspect(rendered)` may refuse the
+    laid-out pages (press.py checks image resolution) before anything is written."""
     logger = logging.getLogger("weasyprint")
     warnings = _WeasyPrintWarnings()
     logger.addHandler(warnings)
@@ -52,9 +55,11 @@ def render(document: PrintDocument, book_root: Path, metadata_date: str | None =
                                url_fetcher=BookURLFetcher([book_root, LAYOUTS, FONTS]))
         with weasyprint_cjk.active():
             rendered = html.render()
+            if inspect:
+                inspect(rendered)
             if metadata_date:
                 rendered.metadata.created = rendered.metadata.modified = metadata_date
-            pdf = rendered.write_pdf(pdf_identifier=True)
+            pdf = rendered.write_pdf(pdf_identifier=True, pdf_variant=variant)
     except FatalURLFetchingError as exc:
         raise PublishError(str(exc), book_root) from None
     finally:

@@ -1,0 +1,70 @@
+"""Stage 4c: the printed cover — back, spine and front on one sheet with bleed and marks, PDF/X like the
+interior. The spine is as thick as the interior's leaves; an ISBN becomes an EAN-13 barcode in 100 % K."""
+from __future__ import annotations
+
+import io
+
+import pikepdf
+
+from . import layouts, pdf, press
+from .edition import Edition
+from .manuscript import Manuscript
+
+SPINE_TEXT_MIN_MM = 3.0   # below this a spine cannot carry legible type: it is left blank
+MODULE_MM = 0.33          # EAN-13 bar module at 100 % magnification (GS1)
+BAR_HEIGHT_MM = 22.85
+
+# EAN-13: the first digit picks, for digits 2–7, L (odd parity) or G (even parity) codes; digits 8–13 are R.
+_L = ("0001101", "0011001", "0010011", "0111101", "0100011", "0110001", "0101111", "0111011", "0110111", "0001011")
+_G = tuple(code.translate(str.maketrans("01", "10"))[::-1] for code in _L)
+_R = tuple(code.translate(str.maketrans("01", "10")) for code in _L)
+_PARITY = ("LLLLLL", "LLGLGG", "LLGGLG", "LLGGGL", "LGLLGG", "LGGLLG", "LGGGLL", "LGLGLG", "LGLGGL", "LGGLGL")
+
+
+def page_count(interior: bytes) -> int:
+    with pikepdf.open(io.BytesIO(interior)) as doc:
+        return len(doc.pages)
+
+
+def spine_mm(pages: int, caliper_mm: float) -> float:
+    """Leaves × caliper: every leaf is two pages."""
+    return pages / 2 * caliper_mm
+
+
+def ean13_modules(digits: str) -> str:
+    """The 95 modules of an EAN-13 symbol, '1' a bar and '0' a space (guards included)."""
+    parity = _PARITY[int(digits[0])]
+    left = "".join((_L if p == "L" else _G)[int(d)] for p, d in zip(parity, digits[1:7]))
+    right = "".join(_R[int(d)] for d in digits[7:13])
+    return "101" + left + "01010" + right + "101"
+
+
+def ean13_bars(digits: str) -> list[dict]:
+    """Each bar as {x, width} in modules, with `guard` for the longer start, centre and end bars."""
+    modules = ean13_modules(digits)
+    guards = set(range(3)) | set(range(45, 50)) | set(range(92, 95))
+    bars, start = [], None
+    for i, module in enumerate(modules + "0"):
+        if module == "1" and start is None:
+            start = i
+        elif module == "0" and start is not None:
+            bars.append({"x": start, "width": i - start, "guard": start in guards})
+            start = None
+    return bars
+
+
+def render(edition: Edition, book: Manuscript, pages: int, metadata_date: str | None = None) -> bytes:
+    spec = book.print
+    width, height = book.trim_mm
+    spine = spine_mm(pages, spec.caliper_mm)
+    fonts = [{"family": f.family, "weight": f.weight, "url": f.path.as_uri()}
+             for f in layouts.font_faces(edition.spec.script)]
+    html = layouts.render_print_cover(edition, book, {
+        "trim": {"width": width, "height": height}, "spine": round(spine, 3),
+        "spine_text": spine >= SPINE_TEXT_MIN_MM, "bleed_mm": spec.bleed_mm, "sheet_width": round(2 * width + spine, 3),
+        "press": press.css_context(spec), "fonts": fonts,
+        "isbn": book.isbn, "bars": ean13_bars(book.isbn) if book.isbn else [],
+        "module_mm": MODULE_MM, "bar_height_mm": BAR_HEIGHT_MM,
+    })
+    data = pdf.render(html, book.root, metadata_date, press.VARIANTS[spec.pdfx])
+    return press.finish(data, spec, signature=1, folds=(width * press.MM, (width + spine) * press.MM))

@@ -1,0 +1,232 @@
+"""`publish preflight`: what a print shop checks before it accepts a PDF, measured on the file itself
+(pikepdf and qpdf), never on how it was made. One CheckResult per check."""
+from __future__ import annotations
+
+import math
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pikepdf
+
+from .checks import CheckResult
+
+MM = 72 / 25.4
+MIN_DPI = 300
+RGB_OPERATORS = {"rg", "RG"}
+COLOUR_SPACE_OPERATORS = {"cs", "CS"}
+
+
+def _rgb_space(space) -> bool:
+    """DeviceRGB, CalRGB, a 3-component ICC profile, or an Indexed/DeviceN/Separation space over one."""
+    if isinstance(space, pikepdf.Name):
+        return str(space) in ("/DeviceRGB", "/CalRGB", "/RGB")
+    if isinstance(space, pikepdf.Array) and len(space):
+        family = str(space[0])
+        if family == "/ICCBased":
+            return int(space[1].get("/N", 0)) == 3
+        if family == "/CalRGB":
+            return True
+        if family in ("/Indexed", "/I"):
+            return _rgb_space(space[1])
+        if family in ("/Separation", "/DeviceN"):
+            return _rgb_space(space[2])          # the alternate space
+    return False
+
+
+class _Walker:
+    """Every content stream reachable from the pages — page contents, form XObjects, tiling patterns,
+    annotation appearances — with its resources and the transformation it is drawn with."""
+
+    def __init__(self, pdf: pikepdf.Pdf):
+        self.pdf = pdf
+        self.rgb: list[str] = []                    # where RGB was found
+        self.fonts: dict[tuple, tuple[str, bool]] = {}   # objgen -> (name, embedded)
+        self.images: list[tuple[str, float]] = []   # (where, effective dpi)
+        self._seen_spaces: set[tuple] = set()
+
+    def run(self) -> None:
+        for number, page in enumerate(self.pdf.pages, 1):
+            where = f"page {number}"
+            group = page.obj.get("/Group")
+            if group is not None and _rgb_space(group.get("/CS")):
+                self.rgb.append(f"{where}: transparency group /CS")
+            self._stream(page, page.obj.get("/Resources", pikepdf.Dictionary()), [1, 0, 0, 1, 0, 0], where, set())
+            for annot in page.obj.get("/Annots", []):
+                appearance = annot.get("/AP", {}).get("/N")
+                if isinstance(appearance, pikepdf.Stream):
+                    self._form(appearance, [1, 0, 0, 1, 0, 0], f"{where} annotation", set())
+
+    def _spaces(self, resources, where: str) -> None:
+        for name, space in resources.get("/ColorSpace", {}).items():
+            key = (where, name)
+            if key not in self._seen_spaces and _rgb_space(space):
+                self._seen_spaces.add(key)
+                self.rgb.append(f"{where}: colour space {name}")
+        for name, shading in resources.get("/Shading", {}).items():
+            if _rgb_space(shading.get("/ColorSpace")):
+                self.rgb.append(f"{where}: shading {name}")
+        for name, font in resources.get("/Font", {}).items():
+            self._font(font)
+
+    def _font(self, font) -> None:
+        key = font.objgen if font.is_indirect else (id(font), 0)
+        if key in self.fonts:
+            return
+        name = str(font.get("/BaseFont", font.get("/Name", "?")))
+        if font.get("/Subtype") == "/Type3":
+            self.fonts[key] = (name, True)     # glyphs are content streams in the file
+            return
+        descriptor_font = font.DescendantFonts[0] if font.get("/Subtype") == "/Type0" else font
+        descriptor = descriptor_font.get("/FontDescriptor", {})
+        embedded = any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+        self.fonts[key] = (name, embedded)
+
+    def _form(self, form, ctm, where, active) -> None:
+        if form.objgen in active:                # a form drawing itself would never end
+            return
+        matrix = [float(v) for v in form.get("/Matrix", [1, 0, 0, 1, 0, 0])]
+        group = form.get("/Group")
+        if group is not None and _rgb_space(group.get("/CS")):
+            self.rgb.append(f"{where}: transparency group /CS")
+        self._stream(form, form.get("/Resources", pikepdf.Dictionary()), _multiply(matrix, ctm), where,
+                     active | {form.objgen})
+
+    def _stream(self, stream, resources, ctm, where, active) -> None:
+        self._spaces(resources, where)
+        for name, pattern in resources.get("/Pattern", {}).items():
+            if pattern.get("/PatternType") == 1:
+                self._form(pattern, ctm, f"{where} pattern {name}", active)
+            elif _rgb_space(pattern.get("/Shading", {}).get("/ColorSpace")):
+                self.rgb.append(f"{where}: pattern {name} shading")
+        stack = []
+        for operands, operator in pikepdf.parse_content_stream(stream):
+            op = str(operator)
+            if op == "q":
+                stack.append(ctm)
+            elif op == "Q" and stack:
+                ctm = stack.pop()
+            elif op == "cm":
+                ctm = _multiply([float(v) for v in operands], ctm)
+            elif op in RGB_OPERATORS:
+                self.rgb.append(f"{where}: {op} operator")
+            elif op in COLOUR_SPACE_OPERATORS:
+                name = operands[0]
+                space = resources.get("/ColorSpace", {}).get(name, name)
+                if _rgb_space(space):
+                    self.rgb.append(f"{where}: {op} {name}")
+            elif op == "INLINE IMAGE":
+                image = operands[0]
+                if _rgb_space(image.obj.get("/CS", image.obj.get("/ColorSpace"))):
+                    self.rgb.append(f"{where}: inline image")
+            elif op == "Do":
+                xobject = resources.get("/XObject", {}).get(operands[0])
+                if xobject is None:
+                    continue
+                if xobject.get("/Subtype") == "/Form":
+                    self._form(xobject, ctm, f"{where} form {operands[0]}", active)
+                elif xobject.get("/Subtype") == "/Image":
+                    self._image(xobject, ctm, f"{where} image {operands[0]}")
+
+    def _image(self, image, ctm, where) -> None:
+        if _rgb_space(image.get("/ColorSpace")):
+            self.rgb.append(f"{where}: {image.get('/ColorSpace')}")
+        if image.get("/ImageMask"):
+            return
+        width_in = math.hypot(ctm[0], ctm[1]) / 72
+        height_in = math.hypot(ctm[2], ctm[3]) / 72
+        if width_in and height_in:
+            self.images.append((where, min(int(image.Width) / width_in, int(image.Height) / height_in)))
+
+
+def _multiply(m, n):
+    """m × n for PDF matrices [a b c d e f]."""
+    a, b, c, d, e, f = m
+    A, B, C, D, E, F = n
+    return [a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D, e * A + f * C + E, e * B + f * D + F]
+
+
+def _pdfx(pdf: pikepdf.Pdf) -> tuple[bool, str]:
+    version = str(pdf.trailer.get("/Info", {}).get("/GTS_PDFXVersion", ""))
+    if not version and "/Metadata" in pdf.Root:
+        found = re.search(rb"GTS_PDFXVersion(?:>|=\")([^<\"]+)", pdf.Root.Metadata.read_bytes())
+        version = found.group(1).decode() if found else ""
+    return version.startswith("PDF/X-"), version or "no GTS_PDFXVersion in Info or XMP"
+
+
+def _output_intent(pdf: pikepdf.Pdf) -> tuple[bool, str]:
+    for intent in pdf.Root.get("/OutputIntents", []):
+        if intent.get("/S") == "/GTS_PDFX":
+            profile = intent.get("/DestOutputProfile")
+            n = int(profile.get("/N", 0)) if profile is not None else 0
+            ident = str(intent.get("/OutputConditionIdentifier", ""))
+            return n == 4, f"/GTS_PDFX {ident}, ICC profile /N {n}"
+    return False, "no /GTS_PDFX OutputIntent"
+
+
+def _boxes(pdf: pikepdf.Pdf) -> tuple[bool, str]:
+    missing, outside, sizes = [], [], set()
+    for number, page in enumerate(pdf.pages, 1):
+        if "/TrimBox" not in page.obj or "/BleedBox" not in page.obj:
+            missing.append(number)
+            continue
+        trim = [float(v) for v in page.obj.TrimBox]
+        bleed = [float(v) for v in page.obj.BleedBox]
+        media = [float(v) for v in page.obj.MediaBox]
+        sides = (trim[0] - bleed[0], trim[1] - bleed[1], bleed[2] - trim[2], bleed[3] - trim[3])
+        if min(sides) < -0.01 or bleed[0] < media[0] - 0.01 or bleed[2] > media[2] + 0.01:
+            outside.append(number)
+        sizes.add((round((trim[2] - trim[0]) / MM, 1), round((trim[3] - trim[1]) / MM, 1),
+                   tuple(round(s / MM, 1) for s in sides)))
+    if missing:
+        return False, f"no TrimBox/BleedBox on page(s) {_pages(missing)}"
+    if outside:
+        return False, f"BleedBox not between TrimBox and MediaBox on page(s) {_pages(outside)}"
+    return True, "; ".join(f"trim {w:g} × {h:g} mm, bleed {'/'.join(f'{s:g}' for s in set(b))} mm"
+                           for w, h, b in sorted(sizes)) + f" on all {len(pdf.pages)} pages"
+
+
+def _pages(numbers: list[int]) -> str:
+    return ", ".join(map(str, numbers[:8])) + (" …" if len(numbers) > 8 else "")
+
+
+def _qpdf(path: Path) -> tuple[bool, str]:
+    if shutil.which("qpdf") is None:
+        return False, "qpdf not found: install Debian's qpdf"
+    run = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True)
+    lines = [line for line in (run.stdout + run.stderr).splitlines() if line.strip()]
+    if run.returncode != 0:
+        return False, f"exit {run.returncode}: " + "; ".join(lines[-3:])
+    clean = next((line.split(";")[0] for line in lines if line.startswith("No syntax")), lines[-1] if lines else "")
+    return True, clean
+
+
+def preflight(path: Path, signature: int = 4) -> list[CheckResult]:
+    """A one-page file is a cover sheet; any other must fill whole signatures of `signature` pages."""
+    try:
+        pdf = pikepdf.open(path)
+    except pikepdf.PdfError as exc:
+        return [CheckResult(path, "open", False, str(exc))]
+    with pdf:
+        walker = _Walker(pdf)
+        walker.run()
+        results = [("pdfx", *_pdfx(pdf)), ("output-intent", *_output_intent(pdf)), ("boxes", *_boxes(pdf))]
+        results.append(("no-rgb", not walker.rgb, f"{len(walker.rgb)} RGB uses"
+                        + (": " + "; ".join(walker.rgb[:5]) if walker.rgb else " in pages, forms, patterns, "
+                                                                             "shadings and images")))
+        unembedded = sorted({name for name, embedded in walker.fonts.values() if not embedded})
+        results.append(("fonts", not unembedded, f"{len(walker.fonts)} fonts, "
+                        + (f"not embedded: {', '.join(unembedded)}" if unembedded else "all embedded")))
+        low = [(where, dpi) for where, dpi in walker.images if dpi + 0.5 < MIN_DPI]
+        lowest = min((dpi for _, dpi in walker.images), default=None)
+        results.append(("image-dpi", not low, "no raster images" if lowest is None else
+                        f"{len(walker.images)} placed, lowest {lowest:.0f} dpi"
+                        + "".join(f"; {where} at {dpi:.0f} dpi" for where, dpi in low[:5])
+                        + (f" (need {MIN_DPI})" if low else "")))
+        count = len(pdf.pages)
+        results.append(("page-count", count == 1 or count % signature == 0,
+                        ("1 page (a cover sheet)" if count == 1 else f"{count} pages"
+                                            f", {'a' if count % signature == 0 else 'not a'} multiple of {signature}")))
+    results.append(("qpdf", *_qpdf(path)))
+    return [CheckResult(path, name, passed, detail) for name, passed, detail in results]
