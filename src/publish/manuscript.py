@@ -226,7 +226,7 @@ def _print(root: Path, data: dict, path: Path, lines: dict[str, int]) -> PrintSp
     if not isinstance(settings, dict):
         raise PublishError("'print' must be a mapping", path, line,
                            hint="e.g. print: {pdfx: x-4, bleed_mm: 3, signature: 16, caliper_mm: 0.1}")
-    _check_keys(settings, PRINT_KEYS, path, lines, "in print: ")
+    _check_keys(settings, PRINT_KEYS, path, dict.fromkeys(settings, line), "in print: ")
     spec = PrintSpec()
     pdfx = str(settings.get("pdfx", spec.pdfx)).lower()
     if pdfx not in PDFX_VERSIONS:
