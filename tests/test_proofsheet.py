@@ -19,7 +19,8 @@ BLEED_PT = 3 / 25.4 * 72    # 3 mm
 @pytest.fixture(scope="module")
 def sample_pdf(tmp_path_factory):
     out = tmp_path_factory.mktemp("sheets")
-    return build_book(SAMPLE, out, formats=("pdf",), edition_names=["zh-Hans"])[("zh-Hans", "pdf")]
+    # the screen PDF: page = trim, no bleed (the print PDF has one)
+    return build_book(SAMPLE, out, formats=("pdf",), edition_names=["zh-Hans"])[("zh-Hans", "screen")]
 
 
 def pixels(path, colour) -> int:

@@ -87,14 +87,14 @@ def build(book_dir: Path, out_dir: Path, formats=FORMATS, edition_names=None, pr
         if "pdf" in formats:
             from . import cover_print, pdf, press
             date = when.strftime("%Y-%m-%dT%H:%M:%SZ")
-            progress(f"{stage}: print PDF (WeasyPrint, PDF/{book.print.pdfx.upper()})")
+            progress(f"{stage}: PDF for print (WeasyPrint, PDF/{book.print.pdfx.upper()})")
             document = layouts.render_print(edition, book, press.css_context(book.print))
             interior = press.finish(pdf.render(document, book.root, date, press.VARIANTS[book.print.pdfx],
                                                press.resolution_check(book)), book.print,
                                     book.print.signature)
-            progress(f"{stage}: print cover")
+            progress(f"{stage}: PDF cover for print")
             cover_pdf = cover_print.render(edition, book, cover_print.page_count(interior), date)
-            progress(f"{stage}: screen PDF (WeasyPrint, PDF/UA-1)")
+            progress(f"{stage}: PDF for screen (WeasyPrint, PDF/UA-1)")
             screen = pdf.render(layouts.render_print(edition, book), book.root, date, "pdf/ua-1")
             for kind, data in (("pdf", interior), ("cover", cover_pdf), ("screen", screen)):
                 path = out_dir / f"{book.slug}.{name}.{'' if kind == 'pdf' else kind + '.'}pdf"
