@@ -1,8 +1,11 @@
 """The pipeline, stage after stage: manuscript → edition → layouts → PDF / EPUB, each output atomic."""
 from __future__ import annotations
 
+import functools
+import multiprocessing
 import os
 import subprocess
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -10,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from . import edition as editions
-from . import fonts, layouts, manuscript
+from . import cache, fonts, layouts, manuscript
 from .errors import PublishError
 from .output import write_atomic
 
@@ -68,6 +71,15 @@ def printed_pieces(book: manuscript.Manuscript, edition: editions.Edition) -> li
     return pieces
 
 
+def _cover_png(html: str, book: manuscript.Manuscript, cache_dir: Path) -> bytes:
+    """Drawn again only when its HTML, the layouts, the fonts or the book's images change."""
+    def draw() -> bytes:
+        from . import cover   # imports WeasyPrint: only when the cover must be drawn
+        return cover.render_png(html, book.root)
+    name = cache.key(html, cache.fingerprint(layouts.LAYOUTS, layouts.FONTS, book.layouts, book.root / "images"))
+    return cache.data(cache_dir / "cover", name, draw)
+
+
 def build(book_dir: Path, out_dir: Path, formats=FORMATS, edition_names=None, progress=print) -> list[Output]:
     progress(f"manuscript: reading {book_dir}/book.yaml")
     book = manuscript.load(book_dir)
@@ -77,11 +89,38 @@ def build(book_dir: Path, out_dir: Path, formats=FORMATS, edition_names=None, pr
             raise PublishError(f"edition {name!r} is not in this book", book.root / "book.yaml",
                                hint=f"its editions: {', '.join(book.editions)}")
     when = source_date(book.root)
+    numbered = list(enumerate(names, 1))
+    jobs = min(len(names), os.cpu_count() or 1)
+    if jobs == 1:
+        return _editions(book, numbered, len(names), formats, out_dir, when, progress)
+    # Editions are independent and WeasyPrint is CPU-bound Python: one process per edition. Forked, so
+    # the parsed manuscript and the progress callback are inherited, not pickled.
+    job = functools.partial(_editions, book, total=len(names), formats=formats, out_dir=out_dir, when=when,
+                            progress=progress)
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), initializer=_adopt,
+                             initargs=(job,)) as pool:
+        return [o for part in pool.map(_run, numbered) for o in part]
+
+
+_job = None   # a worker's edition job, set by _adopt when the worker is forked
+
+
+def _adopt(job) -> None:
+    global _job
+    _job = job
+
+
+def _run(numbered: tuple[int, str]) -> list[Output]:
+    return _job([numbered])
+
+
+def _editions(book: manuscript.Manuscript, numbered: list[tuple[int, str]], total: int, formats, out_dir: Path,
+              when: datetime, progress) -> list[Output]:
     outputs = []
-    for number, name in enumerate(names, 1):
-        stage = f"edition {number}/{len(names)} {name}"
+    for number, name in numbered:
+        stage = f"edition {number}/{total} {name}"
         progress(f"{stage}: converting {len(book.chapters)} chapter(s), checking fonts")
-        edition = editions.make(book, name, labels(book))
+        edition = editions.make(book, name, labels(book), out_dir / ".cache")
         faces = layouts.font_faces(edition.spec.script)
         fonts.check_coverage(printed_pieces(book, edition), faces)
         if "pdf" in formats:
@@ -101,13 +140,13 @@ def build(book_dir: Path, out_dir: Path, formats=FORMATS, edition_names=None, pr
                 write_atomic(path, data)
                 outputs.append(Output(name, kind, path))
         if "epub" in formats:
-            from . import cover, epub
+            from . import epub
             progress(f"{stage}: EPUB (cover, font subsets)")
             docs = layouts.render_epub(edition, book)
             everything = "".join(x for _, x in docs.chapters) + docs.nav + docs.cover_page
             woff2 = {layouts.epub_font_name(face): fonts.subset_woff2(face, everything, out_dir / ".cache" / "fonts")
                      for face in faces}
-            data = epub.build(edition, docs, cover.render_png(docs.cover_html, book.root), woff2, when)
+            data = epub.build(edition, docs, _cover_png(docs.cover_html, book, out_dir / ".cache"), woff2, when)
             path = out_dir / f"{book.slug}.{name}.epub"
             write_atomic(path, data)
             outputs.append(Output(name, "epub", path))

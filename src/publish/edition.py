@@ -12,6 +12,7 @@ from pathlib import Path
 
 from markdown_it.token import Token
 
+from . import cache
 from .errors import PublishError
 from .manuscript import Chapter, EditionSpec, Manuscript, Metadata
 
@@ -36,6 +37,8 @@ class Edition:
     meta: Metadata
     chapters: list[Chapter]        # same structure as the manuscript's, text converted
     labels: dict[str, str]         # generated words of the layouts (目录, 版权页 …), converted
+    cache: Path | None = None      # where results per chapter are kept (cache.py); None: nowhere
+    keys: list[str] = dataclasses.field(default_factory=list)   # per chapter: its source and this conversion
 
     @property
     def name(self) -> str:
@@ -104,27 +107,46 @@ def edition_identifier(identifier: str, name: str, primary: bool) -> str:
     return "urn:uuid:" + str(uuid.uuid5(uuid.UUID(identifier.removeprefix("urn:uuid:")), name))
 
 
-def make(manuscript: Manuscript, name: str, labels: dict[str, str]) -> Edition:
+def _keys(manuscript: Manuscript, spec: EditionSpec) -> list[str]:
+    conversion = cache.key(cache.fingerprint(), spec.name, spec.script, str(spec.opencc),
+                           spec.corrections.read_bytes() if spec.corrections else b"")
+    return [cache.key(conversion, cache.chapter_key(ch.path, ch.number, ch.tokens)) for ch in manuscript.chapters]
+
+
+def make(manuscript: Manuscript, name: str, labels: dict[str, str], cache_dir: Path | None = None) -> Edition:
+    """`cache_dir`: keep each chapter's conversion there, and let the layouts keep theirs."""
     spec = manuscript.editions[name]
     convert = _converter(spec)
     identifier = edition_identifier(manuscript.meta.identifier, name, name == manuscript.meta.language)
+    keys = _keys(manuscript, spec) if cache_dir else []
     if convert is None:
         meta = dataclasses.replace(manuscript.meta, language=name, identifier=identifier)
-        return Edition(spec, meta, manuscript.chapters, dict(labels))
+        return Edition(spec, meta, manuscript.chapters, dict(labels), cache_dir, keys)
 
     chapters = [dataclasses.replace(ch, tokens=_copy_tokens(ch.tokens)) for ch in manuscript.chapters]
-    texts = [t for ch in chapters for t in _text_tokens(ch.tokens)]
+    texts = [_text_tokens(ch.tokens) for ch in chapters]
+    # A chapter converted before (same source, same conversion) is read back; the rest go to OpenCC.
+    stored = [None] * len(chapters)
+    if cache_dir:
+        stored = [(cache_dir / "convert" / k).read_text(encoding="utf-8").split(SEPARATOR)
+                  if (cache_dir / "convert" / k).is_file() else None for k in keys]
+    todo = [i for i, s in enumerate(stored) if s is None]
     meta = manuscript.meta
     originals = (
-        [t.content for t in texts]
+        [t.content for i in todo for t in texts[i]]
         + [ch.title for ch in chapters]
         + [getattr(meta, k) for k in CONVERTED_META]
         + [c.name for c in meta.creators]
         + list(labels.values())
     )
     converted = iter(convert(SEPARATOR.join(originals)).split(SEPARATOR))
-    for token in texts:
-        token.content = next(converted)
+    for i in todo:
+        stored[i] = [next(converted) for _ in texts[i]]
+        if cache_dir:
+            cache.text(cache_dir / "convert", keys[i], lambda: SEPARATOR.join(stored[i]))
+    for tokens, contents in zip(texts, stored):
+        for token, content in zip(tokens, contents, strict=True):
+            token.content = content
     for ch in chapters:  # an image's content is its alt text, rendered from its (converted) children
         for image in (c for t in ch.tokens for c in t.children or [] if c.type == "image"):
             image.content = "".join(c.content for c in image.children or [])
@@ -137,7 +159,7 @@ def make(manuscript: Manuscript, name: str, labels: dict[str, str]) -> Edition:
         creators=tuple(dataclasses.replace(c, name=next(converted)) for c in meta.creators),
     )
     labels = {k: next(converted) for k in labels}
-    return Edition(spec, meta, chapters, labels)
+    return Edition(spec, meta, chapters, labels, cache_dir, keys)
 
 
 def plain_text(edition: Edition) -> str:

@@ -14,6 +14,7 @@ import jinja2
 import yaml
 from jinja2.sandbox import SandboxedEnvironment
 
+from . import cache as results   # `cache` is functools.cache here
 from . import markdown, typeset
 from .edition import Edition
 from .errors import PublishError
@@ -121,6 +122,19 @@ def _chapter_html(chapter: Chapter, image_src: dict[str, str], script: str, vert
     return typeset.typeset(markdown.render(tokens, chapter.env, chapter.id), script, vertical)
 
 
+def _chapter_fragment(edition: Edition, layouts: str, index: int, image_src: dict[str, str],
+                      vertical: bool = False) -> str:
+    """_chapter_html, kept in the edition's cache by the chapter's source, conversion and `layouts`
+    (the layouts' fingerprint)."""
+    chapter = edition.chapters[index]
+    if edition.cache is None:
+        return _chapter_html(chapter, image_src, edition.spec.script, vertical)
+    name = results.key(edition.keys[index], layouts, repr(sorted(image_src.items())), edition.spec.script,
+                       str(vertical))
+    return results.text(edition.cache / "chapters", name,
+                      lambda: _chapter_html(chapter, image_src, edition.spec.script, vertical))
+
+
 def _context(edition: Edition, manuscript: Manuscript, fonts: list[dict]) -> dict:
     return {
         "meta": edition.meta,
@@ -137,10 +151,11 @@ def _context(edition: Edition, manuscript: Manuscript, fonts: list[dict]) -> dic
 def render_print(edition: Edition, manuscript: Manuscript, press: dict | None = None) -> PrintDocument:
     """`press` (from press.css_context) makes the print shop's CMYK PDF; None the screen PDF."""
     fonts = [{"family": f.family, "weight": f.weight, "url": f.path.as_uri()} for f in font_faces(edition.spec.script)]
+    layouts = results.fingerprint(LAYOUTS, manuscript.layouts) if edition.cache else ""
     chapters = [
-        RenderedChapter(ch.id, ch.title, "", _chapter_html(ch, {i.src: i.path.as_uri() for i in ch.images},
-                                                  edition.spec.script))
-        for ch in edition.chapters
+        RenderedChapter(ch.id, ch.title, "", _chapter_fragment(edition, layouts, n,
+                                                               {i.src: i.path.as_uri() for i in ch.images}))
+        for n, ch in enumerate(edition.chapters)
     ]
     env = environment(manuscript.layouts)
     html = _render(env, "print/book.html.j2", chapters=chapters, press=press, **_context(edition, manuscript, fonts))
@@ -164,15 +179,16 @@ def render_epub(edition: Edition, manuscript: Manuscript) -> EpubDocuments:
     css_fonts = [{"family": f.family, "weight": f.weight, "url": "../" + epub_font_name(f)} for f in faces]
     context = _context(edition, manuscript, css_fonts)
     images: dict[str, Image] = {}
+    layouts = results.fingerprint(LAYOUTS, manuscript.layouts) if edition.cache else ""
     chapters = []
-    for ch in edition.chapters:
+    for n, ch in enumerate(edition.chapters):
         names = {}
         for image in ch.images:
             name = f"images/image{len(images) + 1:03d}{image.path.suffix.lower()}"
             images[name] = image
             names[image.src] = "../" + name
-        chapters.append(RenderedChapter(ch.id, ch.title, f"text/{ch.id}.xhtml", _chapter_html(ch, names, edition.spec.script,
-                                                                                       edition.spec.writing_mode == "vertical-rl")))
+        chapters.append(RenderedChapter(ch.id, ch.title, f"text/{ch.id}.xhtml", _chapter_fragment(
+            edition, layouts, n, names, edition.spec.writing_mode == "vertical-rl")))
     page = {"stylesheet": "../" + STYLESHEET, **context}
     documents = [(ch, _render(env, "epub/chapter.xhtml.j2", chapter=ch, **page)) for ch in chapters]
     nav_chapters = [RenderedChapter(c.id, c.title, c.file, "") for c in chapters]

@@ -1,0 +1,53 @@
+"""The caches under <out>/.cache (cache.py): a warm build gives the very bytes a cold one gives, reuses
+what it kept, and redoes exactly the edited chapter."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from conftest import SAMPLE, build_book
+
+from publish import build as pipeline
+from publish import edition as editions
+from publish import layouts, manuscript
+
+
+def _cache(out: Path) -> dict[str, int]:
+    """Every cached file and when it was written."""
+    return {str(p.relative_to(out)): p.stat().st_mtime_ns for p in (out / ".cache").rglob("*") if p.is_file()}
+
+
+def _bytes(outputs: dict) -> dict:
+    return {k: p.read_bytes() for k, p in outputs.items()}
+
+
+def test_warm_builds_equal_cold_builds_and_an_edit_redoes_only_its_chapter(tmp_path):
+    book = shutil.copytree(SAMPLE, tmp_path / "book")
+    warm = tmp_path / "warm"
+    cold = _bytes(build_book(book, warm, formats=("epub",)))
+    kept = _cache(warm)
+    assert {name.split("/")[1] for name in kept} == {"convert", "chapters", "cover", "fonts"}
+
+    again = _bytes(build_book(book, warm, formats=("epub",)))
+    assert again == cold
+    assert _cache(warm) == kept   # nothing made again, nothing rewritten
+
+    chapter = book / "chapters" / "02.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace("。", "！", 1), encoding="utf-8")
+    edited = _bytes(build_book(book, warm, formats=("epub",)))
+    assert all(edited[k] != cold[k] for k in cold)
+    assert edited == _bytes(build_book(book, tmp_path / "fresh", formats=("epub",)))
+    new = {name.split("/")[1] for name in set(_cache(warm)) - set(kept)}
+    assert len([n for n in set(_cache(warm)) - set(kept) if "/convert/" in n]) == 1   # zh-Hant, chapter 2
+    assert len([n for n in set(_cache(warm)) - set(kept) if "/chapters/" in n]) == 2  # its XHTML per edition
+    assert new <= {"convert", "chapters", "fonts"}   # ！ may be new to the fonts; the cover is not redrawn
+
+
+def test_print_html_from_the_cache_equals_the_html_made_afresh(tmp_path):
+    book = manuscript.load(SAMPLE)
+    for name in book.editions:
+        fresh = layouts.render_print(editions.make(book, name, pipeline.labels(book)), book).html
+        for _ in range(2):   # the first fills the cache, the second reads it
+            cached = editions.make(book, name, pipeline.labels(book), tmp_path / ".cache")
+            assert layouts.render_print(cached, book).html == fresh
+    assert len(list((tmp_path / ".cache" / "chapters").iterdir())) == 2 * len(book.chapters)
