@@ -8,7 +8,10 @@ BleedBox are drawn and set here.
 """
 from __future__ import annotations
 
+import hashlib
 import io
+import re
+import uuid
 import zlib
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -133,10 +136,23 @@ def padding(pages: int, signature: int) -> int:
     return -pages % signature
 
 
+def _stable_document_id(pdf: pikepdf.Pdf) -> None:
+    """WeasyPrint's PDF/X XMP names the document with a random xmp.did UUID, and its /ID hashes it: every
+    build would differ. The UUID is derived from what the pages draw; qpdf makes the /ID again on saving."""
+    digest = hashlib.sha256()
+    for page in pdf.pages:
+        for stream in page.obj.Contents if isinstance(page.obj.Contents, pikepdf.Array) else [page.obj.Contents]:
+            digest.update(stream.read_bytes())
+    stable = f"xmp.did:{uuid.UUID(bytes=digest.digest()[:16], version=4)}".encode()
+    pdf.Root.Metadata.write(re.sub(rb"xmp\.did:[0-9a-f-]{36}", stable, pdf.Root.Metadata.read_bytes()))
+    del pdf.trailer["/ID"]
+
+
 def finish(data: bytes, spec: PrintSpec, signature: int, folds: tuple[float, ...] = ()) -> bytes:
     """WeasyPrint's PDF/X → the file for the print shop (images CMYK, pages padded to a multiple of
     `signature`, boxes, marks)."""
     with pikepdf.open(io.BytesIO(data)) as pdf:
+        _stable_document_id(pdf)
         _to_cmyk(pdf, spec)
         last = pdf.pages[-1]
         for _ in range(padding(len(pdf.pages), signature)):
