@@ -126,7 +126,7 @@ def _editions(book: manuscript.Manuscript, numbered: list[tuple[int, str]], tota
         if "pdf" in formats:
             from . import cover_print, pdf, press
             date = when.strftime("%Y-%m-%dT%H:%M:%SZ")
-            progress(f"{stage}: PDF for print (WeasyPrint, PDF/{book.print.pdfx.upper()})")
+            progress(f"{stage}: PDF (WeasyPrint) for print, PDF/{book.print.pdfx.upper()}")
             document = layouts.render_print(edition, book, press.css_context(book.print))
             interior = press.finish(pdf.render(document, book.root, date, press.VARIANTS[book.print.pdfx],
                                                press.resolution_check(book)), book.print,
@@ -135,7 +135,7 @@ def _editions(book: manuscript.Manuscript, numbered: list[tuple[int, str]], tota
             cover_pdf = cover_print.render(edition, book, cover_print.page_count(interior), date)
             progress(f"{stage}: PDF for screen (WeasyPrint, PDF/UA-1)")
             screen = pdf.render(layouts.render_print(edition, book), book.root, date, "pdf/ua-1")
-            for kind, data in (("pdf", interior), ("cover", cover_pdf), ("screen", screen)):
+            for kind, data in (("screen", screen), ("cover", cover_pdf), ("pdf", interior)):
                 path = out_dir / f"{book.slug}.{name}.{'' if kind == 'pdf' else kind + '.'}pdf"
                 write_atomic(path, data)
                 outputs.append(Output(name, kind, path))
