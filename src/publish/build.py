@@ -126,7 +126,7 @@ def _editions(book: manuscript.Manuscript, numbered: list[tuple[int, str]], tota
         if "pdf" in formats:
             from . import cover_print, pdf, press
             date = when.strftime("%Y-%m-%dT%H:%M:%SZ")
-            progress(f"{stage}: PDF (WeasyPrint) for print, PDF/{book.print.pdfx.upper()}")
+            progress(f"{stage}: PDF (WeasyPrint)")
             document = layouts.render_print(edition, book, press.css_context(book.print))
             interior = press.finish(pdf.render(document, book.root, date, press.VARIANTS[book.print.pdfx],
                                                press.resolution_check(book)), book.print,
