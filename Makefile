@@ -19,7 +19,7 @@ SCREENS := $(foreach e,$(EDITIONS),$(OUT)/$(SLUG).$(e).screen.pdf)
 EPUBS := $(foreach e,$(EDITIONS),$(OUT)/$(SLUG).$(e).epub)
 INPUTS := $(shell find $(BOOK) layouts fonts src -type f -not -path '*/__pycache__/*' -not -path '*.egg-info/*') pyproject.toml
 
-.PHONY: all pdf epub test lint check proof clean
+.PHONY: all pdf epub test lint check proof bench clean
 .DELETE_ON_ERROR:
 
 all: pdf epub
@@ -65,6 +65,11 @@ check: lint $(PDFS) $(COVERS) $(EPUBS) node_modules/.installed
 proof: $(EPUBS) $(PDFS)
 	$(PUBLISH) snapshot --out $(OUT)/proof $(EPUBS)
 	$(PUBLISH) sheets --out $(OUT)/proof $(PDFS)
+
+# Speed: this book and a generated 1,000,000-character one, beside WeasyPrint alone and pandoc (if installed:
+# apt-get install pandoc), with issue 7's targets; figures also in build/bench/*.json. Takes minutes.
+bench: $(VENV)/.installed
+	$(VENV)/bin/python bench/run.py
 
 clean:
 	rm -rf $(OUT)

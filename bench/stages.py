@@ -1,0 +1,97 @@
+"""One cold build, edition after edition in this process, timed stage by stage.
+
+Run by bench/run.py as `python bench/stages.py BOOK OUT HTML_DIR`; prints JSON. The pipeline's functions
+are wrapped with timers (measurement only, nothing replaced): each stage's time excludes the stages it
+calls, so the stages add up. The print HTML handed to WeasyPrint is saved for the floor measurement.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+import weasyprint
+import weasyprint.document
+
+from publish import build, cover, cover_print, edition, epub, fonts, layouts, manuscript, markdown, pdf, press, typeset
+
+times: dict[str, dict[str, float]] = {}   # "edition/output" -> stage -> seconds
+state = {"edition": "-", "output": "-"}
+stack: list[list[float]] = []             # per active stage: time spent in the stages it called
+
+
+def timed(owner, attr: str, stage: str, output: str | None = None, whole: bool = False, hook=None):
+    """Wrap owner.attr; `output` names what is being made from here on; `whole`: inner stages count here."""
+    original = getattr(owner, attr)
+
+    @functools.wraps(original)
+    def wrapper(*args, **kwargs):
+        if stack and stack[-1] is None:   # inside a `whole` stage
+            return original(*args, **kwargs)
+        if output:
+            state["output"] = output(args, kwargs) if callable(output) else output
+        if hook:
+            hook(*args, **kwargs)
+        stack.append(None if whole else [0.0])
+        start = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            spent = time.perf_counter() - start
+            inner = stack.pop()
+            if stack and stack[-1] is not None:
+                stack[-1][0] += spent
+            where = f"{state['edition']}/{state['output']}" if stage not in ("load",) else "book"
+            bucket = times.setdefault(where, {})
+            bucket[stage] = bucket.get(stage, 0.0) + spent - (inner[0] if inner else 0.0)
+
+    setattr(owner, attr, wrapper)
+
+
+def main(book: Path, out: Path, html_dir: Path) -> None:
+    html_dir.mkdir(parents=True, exist_ok=True)
+
+    def set_edition(book, name, *args, **kwargs):
+        state["edition"], state["output"] = name, "-"
+
+    def save_html(document, book_root, metadata_date=None, variant=None, inspect=None):
+        name = f"{state['edition']}.{state['output']}"
+        (html_dir / f"{name}.html").write_text(document.html, encoding="utf-8")
+        (html_dir / f"{name}.json").write_text(json.dumps({"base_url": document.base_url, "variant": variant}))
+
+    timed(manuscript, "load", "load")
+    timed(edition, "make", "convert", hook=set_edition)
+    timed(fonts, "check_coverage", "check fonts")
+    timed(layouts, "render_print", "render HTML", output=lambda a, k: "pdf" if (a[2:] or k.get("press")) else "screen")
+    timed(layouts, "render_epub", "render HTML", output="epub")
+    timed(markdown, "render", "render HTML")
+    timed(typeset, "typeset", "typeset")
+    timed(pdf, "render", "write PDF", hook=save_html)   # what pdf.render does beside WeasyPrint's stages
+    timed(weasyprint.HTML, "__init__", "parse HTML")
+    timed(weasyprint.HTML, "render", "layout")
+    timed(weasyprint.document.Document, "write_pdf", "write PDF")
+    timed(press, "finish", "press finish")
+    timed(cover_print, "render", "print cover", output="cover", whole=True)
+    timed(cover, "render_png", "cover image", whole=True)
+    timed(fonts, "subset_woff2", "fonts")
+    timed(epub, "build", "EPUB")
+    timed(build, "write_atomic", "write files")
+
+    book_data = manuscript.load(book)
+    start = time.perf_counter()
+    walls = {}
+    for name in book_data.editions:   # one edition per call: stages are attributed without processes
+        t = time.perf_counter()
+        build.build(book, out, edition_names=[name], progress=lambda _m: None)
+        walls[name] = time.perf_counter() - t
+    print(json.dumps({"stages": times, "edition_wall": walls, "wall": time.perf_counter() - start,
+                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "loadavg": os.getloadavg()}))
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]))
