@@ -37,9 +37,9 @@ def test_a_killed_build_leaves_no_truncated_output(tmp_path, after, sig):
     for name in names:
         (out / name).write_bytes(PREVIOUS)
     build = subprocess.Popen([sys.executable, "-m", "publish.cli", "build", "--book", str(SAMPLE), "--out", str(out),
-                              "--quiet"], stderr=subprocess.PIPE, text=True)
+                              "--quiet"], stderr=subprocess.PIPE, text=True, start_new_session=True)
     time.sleep(after)
-    build.send_signal(sig)
+    os.killpg(build.pid, sig)   # the whole job, as a terminal's Ctrl-C or a kill of the job would
     _, stderr = build.communicate(timeout=60)
     assert "Traceback" not in stderr
     for name in names:

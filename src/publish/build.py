@@ -1,11 +1,9 @@
 """The pipeline, stage after stage: manuscript → edition → layouts → PDF / EPUB, each output atomic."""
 from __future__ import annotations
 
-import functools
 import multiprocessing
 import os
 import subprocess
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -90,28 +88,45 @@ def build(book_dir: Path, out_dir: Path, formats=FORMATS, edition_names=None, pr
                                hint=f"its editions: {', '.join(book.editions)}")
     when = source_date(book.root)
     numbered = list(enumerate(names, 1))
-    jobs = min(len(names), os.cpu_count() or 1)
-    if jobs == 1:
+    if min(len(names), os.cpu_count() or 1) == 1:
         return _editions(book, numbered, len(names), formats, out_dir, when, progress)
     # Editions are independent and WeasyPrint is CPU-bound Python: one process per edition. Forked, so
     # the parsed manuscript and the progress callback are inherited, not pickled.
-    job = functools.partial(_editions, book, total=len(names), formats=formats, out_dir=out_dir, when=when,
-                            progress=progress)
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), initializer=_adopt,
-                             initargs=(job,)) as pool:
-        return [o for part in pool.map(_run, numbered) for o in part]
+    context = multiprocessing.get_context("fork")
+    pipes = [context.Pipe(duplex=False) for _ in numbered]
+    workers = [context.Process(target=_edition_process, args=(send, book, [job], len(names), formats, out_dir,
+                                                             when, progress))
+               for (_, send), job in zip(pipes, numbered)]
+    for worker in workers:
+        worker.start()
+    try:
+        replies = [_reply(worker, receive) for worker, (receive, _) in zip(workers, pipes)]
+    finally:   # Ctrl-C reaches the workers too: they clean up their temporary files and exit
+        for worker in workers:
+            worker.join(timeout=10)
+            if worker.is_alive():
+                worker.terminate()
+    for kind, value in replies:
+        if kind == "error":
+            raise value
+    return [o for _, part in replies for o in part]
 
 
-_job = None   # a worker's edition job, set by _adopt when the worker is forked
+def _edition_process(send, *job) -> None:
+    """A worker: its outputs or its error go back to the parent; an interruption ends it quietly."""
+    try:
+        send.send(("ok", _editions(*job)))
+    except KeyboardInterrupt:
+        os._exit(130)
+    except BaseException as exc:   # a PublishError is the user's to read, in the parent
+        send.send(("error", exc))
 
 
-def _adopt(job) -> None:
-    global _job
-    _job = job
-
-
-def _run(numbered: tuple[int, str]) -> list[Output]:
-    return _job([numbered])
+def _reply(worker, receive):
+    while not receive.poll(0.2):
+        if not worker.is_alive() and not receive.poll():
+            raise RuntimeError(f"a build process died with exit code {worker.exitcode}")
+    return receive.recv()
 
 
 def _editions(book: manuscript.Manuscript, numbered: list[tuple[int, str]], total: int, formats, out_dir: Path,
