@@ -81,6 +81,8 @@ def test_book_yaml_has_every_key_commented(tmp_path):
     keys = yaml.safe_load(text)
     assert set(keys) == set(manuscript.REQUIRED_KEYS + manuscript.OPTIONAL_KEYS)
     assert set(keys["editions"]["zh-Hant"]) == set(manuscript.EDITION_KEYS)
+    for key in manuscript.PRINT_KEYS:       # set, or shown commented out when its default is not a value
+        assert re.search(rf"^  (# )?{key}: ", text, re.M), key
     for number, line in enumerate(lines):
         if re.match(r"[a-z]+:", line):
             assert "#" in line or lines[number - 1].startswith("#"), f"no comment for {line!r}"
