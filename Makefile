@@ -67,9 +67,10 @@ proof: $(EPUBS) $(PDFS)
 	$(PUBLISH) sheets --out $(OUT)/proof $(PDFS)
 
 # Speed: this book and a generated 1,000,000-character one, beside WeasyPrint alone and pandoc (if installed:
-# apt-get install pandoc), with issue 7's targets; figures also in build/bench/*.json. Takes minutes.
+# apt-get install pandoc), with issue 7's targets; figures also in build/bench/*.json. The 1M book takes many
+# minutes: `make bench BENCH_BOOKS="this-book 100k"` measures the others only.
 bench: $(VENV)/.installed
-	$(VENV)/bin/python bench/run.py
+	$(VENV)/bin/python bench/run.py $(BENCH_BOOKS)
 
 clean:
 	rm -rf $(OUT)

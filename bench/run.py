@@ -64,17 +64,21 @@ def sizes(out: Path) -> dict[str, int]:
     return {p.name: p.stat().st_size for p in sorted(out.iterdir()) if p.is_file()}
 
 
-def measure(label: str, book: Path, work: Path, full: bool) -> dict:
-    print(f"\n== {label} ({book}) ==", flush=True)
+def measure(label: str, book: Path, work: Path, full: bool, builds: bool = True) -> dict:
+    """`builds`: the whole-build figures too, not only the stages and the floor (for linearity)."""
+    print(f"== {label} ({book}), loadavg {os.getloadavg()[0]:.2f}", file=sys.stderr, flush=True)
     r: dict = {"book": str(book)}
-    r["cold"] = publish(book, work / "cold")
-    r["sizes"] = sizes(work / "cold")
+    if builds:
+        r["cold"] = publish(book, work / "cold")
+        r["sizes"] = sizes(work / "cold")
     stages = run([sys.executable, str(ROOT / "bench" / "stages.py"), str(book), str(work / "stages"), str(work / "html")])
     r["stages"] = json.loads(stages["stdout"])
     r["floor"] = {}
     for html in sorted((work / "html").glob("*.pdf.html")):   # the print PDF of each edition
         r["floor"][html.name.split(".")[0]] = json.loads(run([sys.executable, str(ROOT / "bench" / "floor.py"),
                                                               str(html)])["stdout"])
+    if not builds:
+        return r
     if shutil.which("pandoc"):
         import yaml
         meta = yaml.safe_load((book / "book.yaml").read_text(encoding="utf-8"))
@@ -82,16 +86,14 @@ def measure(label: str, book: Path, work: Path, full: bool) -> dict:
                            f"title={meta['title']}", "--metadata", "lang=zh-Hans",
                            *(str(book / c) for c in meta["chapters"])])["wall"]
     r["cold_epub"] = publish(book, work / "cold-epub", "--format", "epub")
-    r["cold_pdf"] = publish(book, work / "cold-pdf", "--format", "pdf")
     r["warm_epub"] = publish(book, work / "cold-epub", "--format", "epub")
-    if full:   # edit one chapter in the middle, rebuild each format into the warm folders
+    if full:   # edit one chapter in the middle, rebuild each format in a folder built before
         edited = shutil.copytree(book, work / "edited")
         chapter = sorted((edited / "chapters").glob("*.md"))[len(list((edited / "chapters").glob("*.md"))) // 2]
         chapter.write_text(chapter.read_text(encoding="utf-8").replace("。", "！", 3), encoding="utf-8")
-        for fmt in ("epub", "pdf"):
-            shutil.copytree(work / f"cold-{fmt}", work / f"edit-{fmt}")
-            r[f"edit_{fmt}"] = publish(edited, work / f"edit-{fmt}", "--format", fmt)
-    for k in ("cold", "cold_epub", "cold_pdf", "warm_epub", "edit_epub", "edit_pdf"):
+        r["edit_epub"] = publish(edited, work / "cold-epub", "--format", "epub")
+        r["edit_pdf"] = publish(edited, work / "cold", "--format", "pdf")
+    for k in ("cold", "cold_epub", "warm_epub", "edit_epub", "edit_pdf"):
         if k in r:
             r[k].pop("stdout")
     return r
@@ -107,44 +109,46 @@ def verdict(value: float, target: float) -> str:
     return f"{value:7.2f}  target ≤ {target:g}  {'met' if value <= target else 'MISSED'}"
 
 
-def report(results: dict) -> None:
-    print(f"\nmachine: {results['machine']}")
-    for label, r in results["books"].items():
-        st = r["stages"]
-        print(f"\n--- {label}: cold build, all outputs, editions in parallel: {r['cold']['wall']:.2f} s wall, "
+def report(results: dict, label: str) -> None:
+    r = results["books"][label]
+    st = r["stages"]
+    print(f"\n--- {label}")
+    if "cold" in r:
+        print(f"    cold build, all outputs, editions in parallel: {r['cold']['wall']:.2f} s wall, "
               f"peak RSS {r['cold']['peak_rss_mb']:.0f} MB (process tree), loadavg {r['cold']['loadavg'][0]:.2f}")
-        print(f"    cold EPUBs only {r['cold_epub']['wall']:.2f} s, PDFs only {r['cold_pdf']['wall']:.2f} s; "
-              f"EPUBs again, nothing changed {r['warm_epub']['wall']:.2f} s")
-        print(f"    stages, one edition after the other in one process ({st['wall']:.2f} s, peak RSS "
-              f"{st['peak_rss_mb']:.0f} MB), seconds:")
-        for where, stages in st["stages"].items():
-            print(f"      {where:<16} " + ", ".join(f"{k} {v:.2f}" for k, v in stages.items()))
+        print(f"    cold EPUBs only {r['cold_epub']['wall']:.2f} s; EPUBs again, nothing changed "
+              f"{r['warm_epub']['wall']:.2f} s")
+    print(f"    stages, one edition after the other in one process ({st['wall']:.2f} s, peak RSS "
+          f"{st['peak_rss_mb']:.0f} MB), seconds:")
+    for where, stages in st["stages"].items():
+        print(f"      {where:<16} " + ", ".join(f"{k} {v:.2f}" for k, v in stages.items()))
+    if "sizes" in r:
         print("    sizes: " + ", ".join(f"{k} {v / 1e6:.2f} MB" for k, v in r["sizes"].items()))
-        for name, floor in r["floor"].items():
-            pipeline = sum(st["stages"][f"{name}/pdf"].values())
-            print(f"    {name} print PDF: pipeline {pipeline:.2f} s (from the edition to the bytes), WeasyPrint "
-                  f"alone {floor['total']:.2f} s (parse {floor['parse']:.2f}, layout {floor['layout']:.2f}, "
-                  f"write {floor['write']:.2f}), {floor['pages']} pages; ratio "
-                  + verdict(pipeline / floor["total"], 1.15))
-        if "pandoc" in r:
-            epubs = {n: sum(st["stages"].get(f"{n}/epub", {}).values()) for n in r["floor"]}
-            for name, t in epubs.items():
-                print(f"    {name} EPUB: pipeline {t:.2f} s, pandoc {r['pandoc']:.2f} s; ratio "
-                      + verdict(t / r["pandoc"], 10 if label == "this book" else 3))
-        if label == "this book":
-            print("    cold, all files: " + verdict(r["cold"]["wall"], 4))
-            print(f"    make with nothing changed: " + verdict(results["noop_make"]["wall"], 0.5))
-        if "edit_epub" in r:
-            print(f"    1M cold, all files: " + verdict(r["cold"]["wall"], 60) + "; peak RSS GB: "
-                  + verdict(r["cold"]["peak_rss_mb"] / 1024, 2))
-            print(f"    one chapter edited: EPUBs {r['edit_epub']['wall']:.2f} s = "
-                  f"{100 * r['edit_epub']['wall'] / r['cold_epub']['wall']:.0f} % of cold EPUBs, "
-                  f"{100 * r['edit_epub']['wall'] / r['cold']['wall']:.0f} % of the cold build; "
-                  + verdict(r["edit_epub"]["wall"] / r["cold_epub"]["wall"], 0.2))
-            print(f"    one chapter edited: PDFs {r['edit_pdf']['wall']:.2f} s vs cold PDFs "
-                  f"{r['cold_pdf']['wall']:.2f} s; ratio " + verdict(r["edit_pdf"]["wall"] / r["cold_pdf"]["wall"], 1))
+    for name, floor in r["floor"].items():
+        pipeline = sum(st["stages"][f"{name}/pdf"].values())
+        print(f"    {name} print PDF: pipeline {pipeline:.2f} s (from the edition to the bytes), WeasyPrint "
+              f"alone {floor['total']:.2f} s (parse {floor['parse']:.2f}, layout {floor['layout']:.2f}, "
+              f"write {floor['write']:.2f}), {floor['pages']} pages; ratio "
+              + verdict(pipeline / floor["total"], 1.15))
+    if "pandoc" in r:
+        epubs = {n: sum(st["stages"].get(f"{n}/epub", {}).values()) for n in r["floor"]}
+        for name, t in epubs.items():
+            print(f"    {name} EPUB: pipeline {t:.2f} s, pandoc {r['pandoc']:.2f} s; ratio "
+                  + verdict(t / r["pandoc"], 10 if label == "this book" else 3))
+    if label == "this book":
+        print("    cold, all files: " + verdict(r["cold"]["wall"], 4))
+        print(f"    make with nothing changed: " + verdict(results["noop_make"]["wall"], 0.5))
+    if "edit_epub" in r:
+        print(f"    1M cold, all files: " + verdict(r["cold"]["wall"], 60) + "; peak RSS GB: "
+              + verdict(r["cold"]["peak_rss_mb"] / 1024, 2))
+        print(f"    one chapter edited: EPUBs {r['edit_epub']['wall']:.2f} s = "
+              f"{100 * r['edit_epub']['wall'] / r['cold_epub']['wall']:.0f} % of cold EPUBs, "
+              f"{100 * r['edit_epub']['wall'] / r['cold']['wall']:.0f} % of the cold build; "
+              + verdict(r["edit_epub"]["wall"] / r["cold_epub"]["wall"], 0.2))
+        print(f"    one chapter edited: PDFs {r['edit_pdf']['wall']:.2f} s vs the cold build "
+              f"{r['cold']['wall']:.2f} s; ratio " + verdict(r["edit_pdf"]["wall"] / r["cold"]["wall"], 1))
     small, large = results["books"].get("100k"), results["books"].get("1M")
-    if small and large:
+    if label == "1M" and small and large:
         per = {k: r["stages"]["wall"] / (n / 1e5) for k, r, n in (("100k", small, 1e5), ("1M", large, 1e6))}
         pages = {k: r["floor"]["zh-Hans"]["pages"] for k, r in (("100k", small), ("1M", large))}
         print(f"\nlinear: sequential build seconds per 100,000 characters: 100k {per['100k']:.2f}, 1M {per['1M']:.2f}; "
@@ -155,22 +159,31 @@ def report(results: dict) -> None:
               + ("met" if large['stages']['peak_rss_mb'] / pages['1M'] <= small['stages']['peak_rss_mb'] / pages['100k'] else "MISSED"))
 
 
-def main() -> None:
+def main(labels: list[str]) -> None:
+    """`labels`: which books (this-book, 100k, 1M; all by default). Each book's figures are printed and
+    saved as soon as they are measured: the 1M book takes many minutes."""
     results = {"machine": f"{os.cpu_count()} cores, loadavg at start {os.getloadavg()[0]:.2f}, "
                           f"{time.strftime('%Y-%m-%d %H:%M:%S')}", "books": {}}
+    print(f"machine: {results['machine']}")
+    out = ROOT / "build" / "bench" / f"{time.strftime('%Y%m%dT%H%M%S')}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         work = Path(tmp)
-        results["noop_make"] = noop_make(work)
-        results["noop_make"].pop("stdout")
-        results["books"]["this book"] = measure("this book", ROOT / "manuscript", work / "book", full=False)
-        for label, chars in (("100k", 100_000), ("1M", 1_000_000)):
-            book = write_book(work / f"gen-{label}" / "book", chars)
-            results["books"][label] = measure(label, book, work / f"gen-{label}", full=label == "1M")
-    report(results)
-    out = ROOT / "build" / "bench"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"{time.strftime('%Y%m%dT%H%M%S')}.json").write_text(json.dumps(results, indent=1, ensure_ascii=False))
+        for label in labels:
+            if label == "this-book":
+                results["noop_make"] = noop_make(work)
+                results["noop_make"].pop("stdout")
+                results["books"]["this book"] = measure("this book", ROOT / "manuscript", work / "book", full=False)
+                label = "this book"
+            else:
+                chars = {"100k": 100_000, "1M": 1_000_000}[label]
+                book = write_book(work / f"gen-{label}" / "book", chars)
+                results["books"][label] = measure(label, book, work / f"gen-{label}", full=label == "1M",
+                                                  builds=label == "1M")
+            report(results, label)
+            out.write_text(json.dumps(results, indent=1, ensure_ascii=False))
+    print(f"figures: {out}")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:] or ["this-book", "100k", "1M"])
