@@ -124,7 +124,7 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--quiet", action="store_true", help="print nothing but errors")
     build.set_defaults(run=_build)
 
-    check = commands.add_parser("check", help="check built files: epubcheck on EPUBs, embedded book fonts on PDFs",
+    check = commands.add_parser("check", help="check built files: epubcheck and Ace on EPUBs, embedded book fonts on PDFs",
                                 description="Check built PDFs and EPUBs; exit 1 if any check fails.")
     check.add_argument("files", nargs="+", metavar="FILE", help="a built .pdf or .epub")
     check.set_defaults(run=_check)

@@ -68,7 +68,7 @@ RULES: dict[str, Rule] = {r.code: r for r in (
     Rule("ZH013", WARNING, "a line indented with ideographic (U+3000) or no-break spaces",
          "delete the indent; the layouts indent paragraphs themselves"),
     Rule("ZH014", WARNING, "a paragraph's line ends between two Han characters",
-         "join the lines: the line break prints as a space between the two characters"),
+         "join the lines: the layouts print such a break as nothing, but a search for the phrase in the source misses it"),
 )}
 
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3007\U00020000-\U0003134f"

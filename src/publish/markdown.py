@@ -21,8 +21,9 @@ def _footnote_block_open(self, tokens, idx, options, env) -> str:
 
 
 def _is_cjk(ch: str) -> bool:
-    return "\u2e80" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\uff00" <= ch <= "\uffef" \
-        or "\U00020000" <= ch <= "\U0003ffff"
+    """Han, CJK and full-width punctuation, and the marks Chinese shares with Latin (“”‘’…—)."""
+    return ("\u2e80" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\uff00" <= ch <= "\uffef"
+            or "\U00020000" <= ch <= "\U0003ffff" or ch in "“”‘’…—")
 
 
 def _softbreak(self, tokens, idx, options, env) -> str:

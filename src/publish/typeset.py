@@ -25,7 +25,6 @@ UPRIGHT_NUMBER = re.compile(r"[0-9]{1,2}")
 LATIN_RUN = re.compile(r"[A-Za-z0-9]+(?:[ .,:+\-/][A-Za-z0-9]+)*%?")
 QUOTATIONS = (re.compile("“[^“”]*”"), re.compile("‘[^‘’]*’"))
 DASH = re.compile("[^—]——")
-CJK_AROUND_NEWLINE = re.compile(f"(?<=[{HAN}\u3000-\u303f\uff01-\uff60“”‘’…—])\n(?=[{HAN}\u3000-\u303f\uff01-\uff60“”‘’…—])")
 # A paragraph shorter than this fits on one line of any trim: it needs no tied end.
 SHORTEST_WRAPPING = 20
 VOID = {"br", "img", "hr", "input", "meta", "link", "wbr"}
@@ -134,7 +133,7 @@ def typeset(chapter_html: str, script: str, vertical: bool = False) -> str:
                 if name == "p":
                     paragraph = []
         elif part and not SKIP.intersection(stack):
-            texts[index] = CJK_AROUND_NEWLINE.sub("", html.unescape(part))
+            texts[index] = html.unescape(part)
             if paragraph is not None:
                 paragraph.append((index, stack[-1] == "p"))
 
