@@ -77,7 +77,7 @@ def main(book: Path, out: Path, html_dir: Path) -> None:
     timed(press, "finish", "press finish")
     timed(cover_print, "render", "print cover", output="cover", whole=True)
     timed(cover, "render_png", "cover image", whole=True)
-    timed(fonts, "subset_woff2", "fonts")
+    timed(fonts, "subset_otf", "fonts")
     timed(epub, "build", "EPUB")
     timed(build, "write_atomic", "write files")
 

@@ -105,7 +105,7 @@ def test_epub_metadata_cover_and_fonts(manuscript_build, editions, name):
         assert z.namelist()[0] == "mimetype" and z.getinfo("mimetype").compress_type == zipfile.ZIP_STORED
         opf = z.read("EPUB/content.opf").decode()
         cover_png = z.read("EPUB/images/cover.png")
-        fonts = {n: z.read(n) for n in z.namelist() if n.endswith(".woff2")}
+        fonts = {n: z.read(n) for n in z.namelist() if n.endswith(".otf")}
         chapter_text = "".join(xhtml_body_text(z.read(n)) for n in z.namelist() if n.endswith(".xhtml"))
     assert "2023-11-14T22:13:20Z" in opf  # dcterms:modified from SOURCE_DATE_EPOCH
     assert f"<dc:language>{name}</dc:language>" in opf

@@ -26,7 +26,7 @@ def test_warm_builds_equal_cold_builds_and_an_edit_redoes_only_its_chapter(tmp_p
     warm = tmp_path / "warm"
     cold = _bytes(build_book(book, warm, formats=("epub",)))
     kept = _cache(warm)
-    assert {name.split("/")[1] for name in kept} == {"convert", "chapters", "cover", "fonts"}
+    assert {name.split("/")[1] for name in kept} == {"convert", "chapters", "cover"}
 
     again = _bytes(build_book(book, warm, formats=("epub",)))
     assert again == cold
@@ -40,7 +40,7 @@ def test_warm_builds_equal_cold_builds_and_an_edit_redoes_only_its_chapter(tmp_p
     new = {name.split("/")[1] for name in set(_cache(warm)) - set(kept)}
     assert len([n for n in set(_cache(warm)) - set(kept) if "/convert/" in n]) == 1   # zh-Hant, chapter 2
     assert len([n for n in set(_cache(warm)) - set(kept) if "/chapters/" in n]) == 2  # its XHTML per edition
-    assert new <= {"convert", "chapters", "fonts"}   # ！ may be new to the fonts; the cover is not redrawn
+    assert new == {"convert", "chapters"}   # the cover is not redrawn
 
 
 def test_print_html_from_the_cache_equals_the_html_made_afresh(tmp_path):

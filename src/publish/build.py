@@ -159,9 +159,8 @@ def _editions(book: manuscript.Manuscript, numbered: list[tuple[int, str]], tota
             progress(f"{stage}: EPUB (cover, font subsets)")
             docs = layouts.render_epub(edition, book)
             everything = "".join(x for _, x in docs.chapters) + docs.nav + docs.cover_page
-            woff2 = {layouts.epub_font_name(face): fonts.subset_woff2(face, everything, out_dir / ".cache" / "fonts")
-                     for face in faces}
-            data = epub.build(edition, docs, _cover_png(docs.cover_html, book, out_dir / ".cache"), woff2, when)
+            subsets = {layouts.epub_font_name(face): fonts.subset_otf(face, everything) for face in faces}
+            data = epub.build(edition, docs, _cover_png(docs.cover_html, book, out_dir / ".cache"), subsets, when)
             path = out_dir / f"{book.slug}.{name}.epub"
             write_atomic(path, data)
             outputs.append(Output(name, "epub", path))

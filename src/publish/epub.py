@@ -68,7 +68,7 @@ def _reproducible_zip(data: bytes, when: datetime, lang: str) -> bytes:
 
 def build(edition: Edition, docs: EpubDocuments, cover_png: bytes, fonts: dict[str, bytes],
           when: datetime) -> bytes:
-    """The EPUB's bytes; `fonts` maps file names in the EPUB to WOFF2 data."""
+    """The EPUB's bytes; `fonts` maps file names in the EPUB to OpenType data."""
     meta = edition.meta
     book = epub.EpubBook()
     book.set_identifier(meta.identifier)
@@ -88,7 +88,7 @@ def build(edition: Edition, docs: EpubDocuments, cover_png: bytes, fonts: dict[s
 
     book.add_item(_item("style", STYLESHEET, "text/css", docs.css))
     for name, data in fonts.items():
-        book.add_item(_item(name.split("/")[-1].split(".")[0], name, "font/woff2", data))
+        book.add_item(_item(name.split("/")[-1].split(".")[0], name, "font/otf", data))
     book.add_item(_item("cover-image", COVER_IMAGE, "image/png", cover_png, ["cover-image"]))
     for n, (name, image) in enumerate(docs.images.items(), 1):
         book.add_item(_item(f"image{n:03d}", name, image.media_type, image.path.read_bytes()))

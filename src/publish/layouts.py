@@ -170,7 +170,7 @@ def render_print_cover(edition: Edition, manuscript: Manuscript, sheet: dict) ->
 
 
 def epub_font_name(face: FontFace) -> str:
-    return f"fonts/{face.path.stem}.woff2"
+    return f"fonts/{face.path.stem}.otf"
 
 
 def render_epub(edition: Edition, manuscript: Manuscript) -> EpubDocuments:
