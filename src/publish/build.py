@@ -144,7 +144,7 @@ def _editions(book: manuscript.Manuscript, numbered: list[tuple[int, str]], tota
             progress(f"{stage}: PDF (WeasyPrint)")
             document = layouts.render_print(edition, book, press.css_context(book.print))
             interior = press.finish(pdf.render(document, book.root, date, press.VARIANTS[book.print.pdfx],
-                                               press.resolution_check(book)), book.print,
+                                               press.resolution_check(book), compress=False), book.print,
                                     book.print.signature)
             progress(f"{stage}: PDF cover for print")
             cover_pdf = cover_print.render(edition, book, cover_print.page_count(interior), date)

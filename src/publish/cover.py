@@ -29,5 +29,5 @@ def render_png(cover_html: str, book_root: Path) -> bytes:
     finally:
         document.close()
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+    image.save(out, format="PNG")   # optimize=True: twice the time for 1 % fewer bytes
     return out.getvalue()

@@ -66,5 +66,5 @@ def render(edition: Edition, book: Manuscript, pages: int, metadata_date: str | 
         "isbn": book.isbn, "bars": ean13_bars(book.isbn) if book.isbn else [],
         "module_mm": MODULE_MM, "bar_height_mm": BAR_HEIGHT_MM,
     })
-    data = pdf.render(html, book.root, metadata_date, press.VARIANTS[spec.pdfx])
+    data = pdf.render(html, book.root, metadata_date, press.VARIANTS[spec.pdfx], compress=False)
     return press.finish(data, spec, signature=1, folds=(width * press.MM, (width + spine) * press.MM))

@@ -6,7 +6,6 @@ from functools import cache
 from pathlib import Path
 
 import uharfbuzz as hb
-from fontTools.ttLib import TTFont
 
 from .errors import PublishError
 from .layouts import FontFace
@@ -31,8 +30,7 @@ def _cmap(path: Path) -> frozenset[int]:
     if not path.is_file():
         raise PublishError("font file not found", path,
                            hint="fonts/ holds the book's fonts; see fonts/README.md to regenerate them")
-    with TTFont(path, lazy=True) as font:
-        return frozenset(font.getBestCmap())
+    return frozenset(_face(path).unicodes)
 
 
 def check_coverage(pieces: list[Placed], faces: list[FontFace]) -> None:

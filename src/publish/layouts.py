@@ -71,6 +71,7 @@ def font_faces(script: str) -> list[FontFace]:
     return [FontFace(f["family"], int(f["weight"]), FONTS / f["file"]) for f in table[script]]
 
 
+@cache   # one per layouts folder: Jinja keeps its compiled templates (and reloads a template edited since)
 def environment(book_layouts: Path | None) -> SandboxedEnvironment:
     search = [str(book_layouts)] if book_layouts else []
     return SandboxedEnvironment(

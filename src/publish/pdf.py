@@ -6,6 +6,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import weasyprint
+from weasyprint.css import ColorProfile
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from . import weasyprint_cjk
@@ -43,10 +44,21 @@ class _WeasyPrintWarnings(logging.Handler):
             self.messages.append(message)
 
 
+class _ProfileAsFiled(ColorProfile):
+    """WeasyPrint embeds an ICC profile as LittleCMS writes it again: FOGRA39 grows from 247 KB to
+    501 KB, and compressing it costs 0.3 s per PDF. The output intent is the profile file itself."""
+
+    @property
+    def content(self):
+        return Path(unquote(urlsplit(self.src).path)).read_bytes()
+
+
 def render(document: PrintDocument, book_root: Path, metadata_date: str | None = None,
-           variant: str | None = None, inspect=None) -> bytes:
+           variant: str | None = None, inspect=None, compress: bool = True) -> bytes:
     """`variant`: WeasyPrint's pdf_variant (pdf/x-4, pdf/ua-1 …); `inspect(rendered)` may refuse the
-    laid-out pages (press.py checks image resolution) before anything is written."""
+    laid-out pages (press.py checks image resolution) before anything is written. `compress=False`
+    when press.finish saves the file again: qpdf compresses at zlib's default level, WeasyPrint at
+    level 9, which takes 0.2 s on the ICC profile alone for 0.6 % fewer bytes."""
     logger = logging.getLogger("weasyprint")
     warnings = _WeasyPrintWarnings()
     logger.addHandler(warnings)
@@ -57,9 +69,12 @@ def render(document: PrintDocument, book_root: Path, metadata_date: str | None =
             rendered = html.render()
             if inspect:
                 inspect(rendered)
+            for profile in rendered.color_profiles.values():   # read through BookURLFetcher already
+                profile.__class__ = _ProfileAsFiled
             if metadata_date:
                 rendered.metadata.created = rendered.metadata.modified = metadata_date
-            pdf = rendered.write_pdf(pdf_identifier=True, pdf_variant=variant)
+            pdf = rendered.write_pdf(pdf_identifier=True, pdf_variant=variant,
+                                     uncompressed_pdf=not compress)
     except FatalURLFetchingError as exc:
         raise PublishError(str(exc), book_root) from None
     finally:

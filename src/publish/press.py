@@ -167,5 +167,5 @@ def finish(data: bytes, spec: PrintSpec, signature: int, folds: tuple[float, ...
             page.contents_add(pdf.make_stream(b"q\n"), prepend=True)
             page.contents_add(pdf.make_stream(b"Q\n" + _crop_marks(trim, spec, folds)))
         out = io.BytesIO()
-        pdf.save(out, deterministic_id=True)
+        pdf.save(out, deterministic_id=True, compress_streams=True)   # see pdf.render's `compress`
     return out.getvalue()
