@@ -81,8 +81,6 @@ def _copy_tokens(tokens: list[Token]) -> list[Token]:
 
 
 def _converter(spec: EditionSpec):
-    if spec.opencc is None:
-        return None
     import opencc
 
     opencc_convert = opencc.OpenCC(spec.opencc).convert
@@ -107,49 +105,52 @@ def edition_identifier(identifier: str, name: str, primary: bool) -> str:
     return "urn:uuid:" + str(uuid.uuid5(uuid.UUID(identifier.removeprefix("urn:uuid:")), name))
 
 
+def _conversion_key(spec: EditionSpec) -> str:
+    return cache.key(cache.fingerprint(), spec.name, spec.script, str(spec.opencc),
+                     spec.corrections.read_bytes() if spec.corrections else b"")
+
+
 def _keys(manuscript: Manuscript, spec: EditionSpec) -> list[str]:
-    conversion = cache.key(cache.fingerprint(), spec.name, spec.script, str(spec.opencc),
-                           spec.corrections.read_bytes() if spec.corrections else b"")
+    conversion = _conversion_key(spec)
     return [cache.key(conversion, cache.chapter_key(ch.path, ch.number, ch.tokens)) for ch in manuscript.chapters]
 
 
 def make(manuscript: Manuscript, name: str, labels: dict[str, str], cache_dir: Path | None = None) -> Edition:
     """`cache_dir`: keep each chapter's conversion there, and let the layouts keep theirs."""
     spec = manuscript.editions[name]
-    convert = _converter(spec)
     identifier = edition_identifier(manuscript.meta.identifier, name, name == manuscript.meta.language)
     keys = _keys(manuscript, spec) if cache_dir else []
-    if convert is None:
-        meta = dataclasses.replace(manuscript.meta, language=name, identifier=identifier)
+    meta = manuscript.meta
+    if spec.opencc is None:
+        meta = dataclasses.replace(meta, language=name, identifier=identifier)
         return Edition(spec, meta, manuscript.chapters, dict(labels), cache_dir, keys)
 
     chapters = [dataclasses.replace(ch, tokens=_copy_tokens(ch.tokens)) for ch in manuscript.chapters]
     texts = [_text_tokens(ch.tokens) for ch in chapters]
-    # A chapter converted before (same source, same conversion) is read back; the rest go to OpenCC.
-    stored = [None] * len(chapters)
+    # Each chapter's texts, then the titles, metadata and labels: converted before (same source, same
+    # conversion) they are read back; the rest go to OpenCC in one call. Nothing new: OpenCC is not loaded.
+    extras = ([ch.title for ch in chapters] + [getattr(meta, k) for k in CONVERTED_META]
+              + [c.name for c in meta.creators] + list(labels.values()))
+    sources = [[t.content for t in tokens] for tokens in texts] + [extras]
+    names = keys + [cache.key(_conversion_key(spec), *extras)] if cache_dir else []
+    stored = [None] * len(sources)
     if cache_dir:
         stored = [(cache_dir / "convert" / k).read_text(encoding="utf-8").split(SEPARATOR)
-                  if (cache_dir / "convert" / k).is_file() else None for k in keys]
+                  if (cache_dir / "convert" / k).is_file() else None for k in names]
     todo = [i for i, s in enumerate(stored) if s is None]
-    meta = manuscript.meta
-    originals = (
-        [t.content for i in todo for t in texts[i]]
-        + [ch.title for ch in chapters]
-        + [getattr(meta, k) for k in CONVERTED_META]
-        + [c.name for c in meta.creators]
-        + list(labels.values())
-    )
-    converted = iter(convert(SEPARATOR.join(originals)).split(SEPARATOR))
-    for i in todo:
-        stored[i] = [next(converted) for _ in texts[i]]
-        if cache_dir:
-            cache.text(cache_dir / "convert", keys[i], lambda: SEPARATOR.join(stored[i]))
+    if todo:
+        converted = iter(_converter(spec)(SEPARATOR.join(x for i in todo for x in sources[i])).split(SEPARATOR))
+        for i in todo:
+            stored[i] = [next(converted) for _ in sources[i]]
+            if cache_dir:
+                cache.text(cache_dir / "convert", names[i], lambda: SEPARATOR.join(stored[i]))
     for tokens, contents in zip(texts, stored):
         for token, content in zip(tokens, contents, strict=True):
             token.content = content
     for ch in chapters:  # an image's content is its alt text, rendered from its (converted) children
         for image in (c for t in ch.tokens for c in t.children or [] if c.type == "image"):
             image.content = "".join(c.content for c in image.children or [])
+    converted = iter(stored[-1])
     chapters = [dataclasses.replace(ch, title=next(converted)) for ch in chapters]
     meta = dataclasses.replace(
         meta,

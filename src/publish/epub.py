@@ -103,6 +103,7 @@ def build(edition: Edition, docs: EpubDocuments, cover_png: bytes, fonts: dict[s
     book.spine = [cover, nav, *chapters]
 
     raw = io.BytesIO()
+    # Not compressed here: _reproducible_zip writes every entry again, and compresses it then.
     epub.write_epub(raw, book, {"mtime": when.astimezone(timezone.utc), "epub3_pages": False,
-                                "package_direction": False, "spine_direction": True})
+                                "package_direction": False, "spine_direction": True, "compresslevel": 0})
     return _reproducible_zip(raw.getvalue(), when, edition.lang)

@@ -1,6 +1,8 @@
 """Stage 4a: the print HTML through WeasyPrint into a PDF, fetching nothing outside the book's folders."""
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -53,6 +55,20 @@ class _ProfileAsFiled(ColorProfile):
         return Path(unquote(urlsplit(self.src).path)).read_bytes()
 
 
+@contextlib.contextmanager
+def _fewer_collections():
+    """CPython's cyclic garbage collector runs every 700 new objects, and its older generations walk
+    every live object: a long book being laid out is millions of them, so the collections grew faster
+    than the page count. WeasyPrint's boxes are freed by reference counting; collecting less often
+    took 15 % off the layout of a 300,000-character book at the same peak memory (bench/)."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(50_000, 20, 100)   # CPython's defaults: 700, 10, 10
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+
+
 def render(document: PrintDocument, book_root: Path, metadata_date: str | None = None,
            variant: str | None = None, inspect=None, compress: bool = True) -> bytes:
     """`variant`: WeasyPrint's pdf_variant (pdf/x-4, pdf/ua-1 …); `inspect(rendered)` may refuse the
@@ -65,7 +81,7 @@ def render(document: PrintDocument, book_root: Path, metadata_date: str | None =
     try:
         html = weasyprint.HTML(string=document.html, base_url=document.base_url,
                                url_fetcher=BookURLFetcher([book_root, LAYOUTS, FONTS]))
-        with weasyprint_cjk.active():
+        with weasyprint_cjk.active(), _fewer_collections():
             rendered = html.render()
             if inspect:
                 inspect(rendered)
