@@ -1,8 +1,9 @@
-"""One cold build, edition after edition in this process, timed stage by stage.
+"""A cold build of one edition, timed stage by stage.
 
-Run by bench/run.py as `python bench/stages.py BOOK OUT HTML_DIR`; prints JSON. The pipeline's functions
-are wrapped with timers (measurement only, nothing replaced): each stage's time excludes the stages it
-calls, so the stages add up. The print HTML handed to WeasyPrint is saved for the floor measurement.
+Run by bench/run.py as `python bench/stages.py BOOK OUT HTML_DIR EDITION`, one process per edition at
+the same time, as `publish build` runs them; prints JSON. The pipeline's functions are wrapped with
+timers (measurement only, nothing replaced): each stage's time excludes the stages it calls, so the
+stages add up. The print HTML handed to WeasyPrint is saved for the floor measurement.
 """
 from __future__ import annotations
 
@@ -52,13 +53,13 @@ def timed(owner, attr: str, stage: str, output: str | None = None, whole: bool =
     setattr(owner, attr, wrapper)
 
 
-def main(book: Path, out: Path, html_dir: Path) -> None:
+def main(book: Path, out: Path, html_dir: Path, name: str) -> None:
     html_dir.mkdir(parents=True, exist_ok=True)
 
-    def set_edition(book, name, *args, **kwargs):
-        state["edition"], state["output"] = name, "-"
+    def set_edition(book, edition_name, *args, **kwargs):
+        state["edition"], state["output"] = edition_name, "-"
 
-    def save_html(document, book_root, metadata_date=None, variant=None, inspect=None):
+    def save_html(document, book_root, metadata_date=None, variant=None, *_, **__):
         name = f"{state['edition']}.{state['output']}"
         (html_dir / f"{name}.html").write_text(document.html, encoding="utf-8")
         (html_dir / f"{name}.json").write_text(json.dumps({"base_url": document.base_url, "variant": variant}))
@@ -81,17 +82,12 @@ def main(book: Path, out: Path, html_dir: Path) -> None:
     timed(epub, "build", "EPUB")
     timed(build, "write_atomic", "write files")
 
-    book_data = manuscript.load(book)
     start = time.perf_counter()
-    walls = {}
-    for name in book_data.editions:   # one edition per call: stages are attributed without processes
-        t = time.perf_counter()
-        build.build(book, out, edition_names=[name], progress=lambda _m: None)
-        walls[name] = time.perf_counter() - t
-    print(json.dumps({"stages": times, "edition_wall": walls, "wall": time.perf_counter() - start,
+    build.build(book, out, edition_names=[name], progress=lambda _m: None)
+    print(json.dumps({"stages": times, "wall": time.perf_counter() - start,
                       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                       "loadavg": os.getloadavg()}))
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]))
+    main(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4])
