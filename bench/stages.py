@@ -25,8 +25,9 @@ state = {"edition": "-", "output": "-"}
 stack: list[list[float]] = []             # per active stage: time spent in the stages it called
 
 
-def timed(owner, attr: str, stage: str, output: str | None = None, whole: bool = False, hook=None):
-    """Wrap owner.attr; `output` names what is being made from here on; `whole`: inner stages count here."""
+def timed(owner, attr: str, stage, output: str | None = None, whole: bool = False, hook=None):
+    """Wrap owner.attr; `stage` names it (or says, from the call's arguments, what it is); `output` names
+    what is being made from here on; `whole`: inner stages count here."""
     original = getattr(owner, attr)
 
     @functools.wraps(original)
@@ -35,6 +36,7 @@ def timed(owner, attr: str, stage: str, output: str | None = None, whole: bool =
             return original(*args, **kwargs)
         if output:
             state["output"] = output(args, kwargs) if callable(output) else output
+        name = stage(args, kwargs) if callable(stage) else stage
         if hook:
             hook(*args, **kwargs)
         stack.append(None if whole else [0.0])
@@ -46,9 +48,9 @@ def timed(owner, attr: str, stage: str, output: str | None = None, whole: bool =
             inner = stack.pop()
             if stack and stack[-1] is not None:
                 stack[-1][0] += spent
-            where = f"{state['edition']}/{state['output']}" if stage not in ("load",) else "book"
+            where = f"{state['edition']}/{state['output']}" if name != "load" else "book"
             bucket = times.setdefault(where, {})
-            bucket[stage] = bucket.get(stage, 0.0) + spent - (inner[0] if inner else 0.0)
+            bucket[name] = bucket.get(name, 0.0) + spent - (inner[0] if inner else 0.0)
 
     setattr(owner, attr, wrapper)
 
@@ -67,14 +69,16 @@ def main(book: Path, out: Path, html_dir: Path, name: str) -> None:
     timed(manuscript, "load", "load")
     timed(edition, "make", "convert", hook=set_edition)
     timed(fonts, "check_coverage", "check fonts")
-    timed(layouts, "render_print", "render HTML", output=lambda a, k: "pdf" if (a[2:] or k.get("press")) else "screen")
+    timed(layouts, "render_print", "render HTML", output="pdf")
     timed(layouts, "render_epub", "render HTML", output="epub")
     timed(markdown, "render", "render HTML")
     timed(typeset, "typeset", "typeset")
     timed(pdf, "render", "write PDF", hook=save_html)   # what pdf.render does beside WeasyPrint's stages
     timed(weasyprint.HTML, "__init__", "parse HTML")
     timed(weasyprint.HTML, "render", "layout")
-    timed(weasyprint.document.Document, "write_pdf", "write PDF")
+    # The screen PDF is written from the print PDF's layout (pdf.render's `screen`).
+    timed(weasyprint.document.Document, "write_pdf",
+          lambda a, k: "write screen PDF" if k.get("pdf_variant") == "pdf/ua-1" else "write PDF")
     timed(press, "finish", "press finish")
     timed(cover_print, "render", "print cover", output="cover", whole=True)
     timed(cover, "render_png", "cover image", whole=True)

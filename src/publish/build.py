@@ -141,15 +141,13 @@ def _editions(book: manuscript.Manuscript, numbered: list[tuple[int, str]], tota
         if "pdf" in formats:
             from . import cover_print, pdf, press
             date = when.strftime("%Y-%m-%dT%H:%M:%SZ")
-            progress(f"{stage}: PDF (WeasyPrint)")
+            progress(f"{stage}: PDF for print and for screen (WeasyPrint, PDF/X and PDF/UA-1)")
             document = layouts.render_print(edition, book, press.css_context(book.print))
-            interior = press.finish(pdf.render(document, book.root, date, press.VARIANTS[book.print.pdfx],
-                                               press.resolution_check(book), compress=False), book.print,
-                                    book.print.signature)
+            interior, screen = pdf.render(document, book.root, date, press.VARIANTS[book.print.pdfx],
+                                          press.resolution_check(book), compress=False, screen=True)
+            interior = press.finish(interior, book.print, book.print.signature)
             progress(f"{stage}: PDF cover for print")
             cover_pdf = cover_print.render(edition, book, cover_print.page_count(interior), date)
-            progress(f"{stage}: PDF for screen (WeasyPrint, PDF/UA-1)")
-            screen = pdf.render(layouts.render_print(edition, book), book.root, date, "pdf/ua-1")
             for kind, data in (("screen", screen), ("cover", cover_pdf), ("pdf", interior)):
                 path = out_dir / f"{book.slug}.{name}.{'' if kind == 'pdf' else kind + '.'}pdf"
                 write_atomic(path, data)
