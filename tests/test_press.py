@@ -219,11 +219,13 @@ def test_an_image_under_300_dpi_is_an_error_naming_it(tmp_path):
 def test_screen_pdf_is_rgb_tagged_with_links_and_outline(manuscript_build, name):
     """Also the negative control of the probes above: the screen PDF's black is RGB, and they see it."""
     with pikepdf.open(manuscript_build[name, "screen"]) as pdf:
-        assert "rg" in _operators(pdf)
+        assert "rg" in _operators(pdf) and not {"k", "K"} & _operators(pdf)   # the print layout's K, as sRGB
         assert "/OutputIntents" not in pdf.Root
         assert pdf.Root.MarkInfo.Marked and "/StructTreeRoot" in pdf.Root
         assert b"pdfuaid:part" in pdf.Root.Metadata.read_bytes()
-        for page in pdf.pages:
+        width, height = manuscript.load(MANUSCRIPT).trim_mm
+        for page in pdf.pages:   # no bleed: the page is the trim
+            assert [round(float(v) / press.MM, 1) for v in page.MediaBox] == [0, 0, width, height]
             assert [float(v) for v in page.MediaBox] == [float(v) for v in page.get("/TrimBox", page.MediaBox)]
         links = [a for page in pdf.pages for a in page.get("/Annots", []) if a.Subtype == "/Link"]
         assert links and all("/Dest" in a or "/A" in a for a in links)

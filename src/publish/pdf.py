@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -13,7 +12,7 @@ from weasyprint.css import ColorProfile
 from weasyprint.pdf.stream import Stream
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
-from . import weasyprint_cjk
+from . import weasyprint_cjk, weasyprint_scale
 from .errors import PublishError
 from .layouts import FONTS, LAYOUTS, PrintDocument
 
@@ -60,20 +59,6 @@ class _ProfileAsFiled(ColorProfile):
         return Path(unquote(urlsplit(self.src).path)).read_bytes()
 
 
-@contextlib.contextmanager
-def _fewer_collections():
-    """CPython's cyclic garbage collector runs every 700 new objects, and its older generations walk
-    every live object: a long book being laid out is millions of them, so the collections grew faster
-    than the page count. WeasyPrint's boxes are freed by reference counting; collecting less often
-    took 15 % off the layout of a 300,000-character book at the same peak memory (bench/)."""
-    thresholds = gc.get_threshold()
-    gc.set_threshold(50_000, 20, 100)   # CPython's defaults: 700, 10, 10
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-
-
 def render(document: PrintDocument, book_root: Path, metadata_date: str | None = None,
            variant: str | None = None, inspect=None, compress: bool = True, screen: bool = False):
     """`variant`: WeasyPrint's pdf_variant (pdf/x-4, pdf/ua-1 …); `inspect(rendered)` may refuse the
@@ -87,7 +72,7 @@ def render(document: PrintDocument, book_root: Path, metadata_date: str | None =
     try:
         html = weasyprint.HTML(string=document.html, base_url=document.base_url,
                                url_fetcher=BookURLFetcher([book_root, LAYOUTS, FONTS]))
-        with weasyprint_cjk.active(), _fewer_collections():
+        with weasyprint_cjk.active(), weasyprint_scale.active():
             rendered = html.render()
             if inspect:
                 inspect(rendered)
