@@ -7,6 +7,7 @@ import gc
 import io
 
 import pdfplumber
+import pydyf
 import weasyprint
 import weasyprint.layout
 from weasyprint.layout import page
@@ -25,18 +26,18 @@ h1 {{ string-set: title content(); break-before: page; }}
 <div class="stamp">STAMP</div>{CHAPTERS}"""
 
 
-def _pdf() -> bytes:
-    return weasyprint.HTML(string=HTML).write_pdf()
+def _pdf(variant: str | None = None) -> bytes:
+    return weasyprint.HTML(string=HTML).write_pdf(pdf_variant=variant)
 
 
 def test_the_replacements_make_the_same_pdf_as_weasyprint_alone():
-    alone = _pdf()
+    alone, tagged = _pdf(), _pdf("pdf/ua-1")   # tagged: a structure element per piece of text, on its page
     with weasyprint_scale.active():
         assert weasyprint.layout.layout_fixed_boxes is weasyprint_scale.layout_fixed_boxes
         assert page.set_page_type_computed_styles is weasyprint_scale.set_page_type_computed_styles
         assert gc.get_threshold() == weasyprint_scale.GC_THRESHOLDS
-        patched = _pdf()
-    assert patched == alone
+        assert _pdf() == alone
+        assert _pdf("pdf/ua-1") == tagged
     with pdfplumber.open(io.BytesIO(alone)) as pdf:   # the document exercises what was replaced
         texts = [p.extract_text() for p in pdf.pages]
     assert len(texts) > 10
@@ -49,5 +50,6 @@ def test_weasyprint_is_itself_again_after():
     with weasyprint_scale.active():
         pass
     assert weasyprint.layout.layout_fixed_boxes is weasyprint_scale._weasyprint_fixed_boxes
+    assert pydyf.PDF.page_references is weasyprint_scale._pydyf_page_references
     assert page.set_page_type_computed_styles is weasyprint_scale._weasyprint_page_styles
     assert gc.get_threshold() != weasyprint_scale.GC_THRESHOLDS
