@@ -67,8 +67,8 @@ proof: $(EPUBS) $(PDFS)
 	$(PUBLISH) sheets --out $(OUT)/proof $(PDFS)
 
 # Speed: this book and a generated 1,000,000-character one, beside WeasyPrint alone and pandoc (if installed:
-# apt-get install pandoc), with issue 7's targets; figures also in build/bench/*.json. The 1M book takes many
-# minutes: `make bench BENCH_BOOKS="this-book 100k"` measures the others only.
+# apt-get install pandoc), with issue 7's targets; figures also in build/bench/*.json. The 1M book takes about
+# 20 minutes: `make bench BENCH_BOOKS="this-book 100k"` measures the others only.
 bench: $(VENV)/.installed
 	$(VENV)/bin/python bench/run.py $(BENCH_BOOKS)
 

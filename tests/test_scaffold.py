@@ -70,7 +70,7 @@ def test_progress_on_a_terminal_rewrites_one_line(tmp_path):
         shown += chunk
     assert proc.wait(120) == 0
     text = shown.decode()
-    assert "\r\x1b[Kedition 1/1 zh-Hant: PDF (WeasyPrint) (" in text    # the status line, with elapsed seconds
+    assert "\r\x1b[Kedition 1/1 zh-Hant: PDF for print and for screen (WeasyPrint" in text    # the status line, with elapsed seconds
     assert text.rstrip().endswith(".zh-Hant.pdf") and "\r\x1b[Kwrote " in text
 
 
