@@ -17,9 +17,6 @@ from .errors import PublishError
 from .layouts import FONTS, LAYOUTS, PrintDocument
 
 
-_set_color = Stream.set_color
-
-
 class BookURLFetcher(URLFetcher):
     """Reads file: URLs inside the allowed folders, and nothing else: no network, no other file."""
 
@@ -101,6 +98,9 @@ def _srgb(color):
         return color
     c, m, y, k = color.coordinates
     return Color("srgb", tuple((1 - v) * (1 - k) for v in (c, m, y)), color.alpha)
+
+
+_set_color = Stream.set_color   # WeasyPrint's own, put back after a screen PDF is written
 
 
 @contextlib.contextmanager
