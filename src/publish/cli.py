@@ -111,13 +111,18 @@ def _snapshot(args) -> int:
     return ExitCode.OK
 
 
+def _book_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--book", default="manuscript", metavar="DIR",
+                         help="book folder holding book.yaml (default: manuscript)")
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="publish", description="Publish a Chinese book as print PDF and EPUB, "
                                   "in Simplified and Traditional editions.")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     build = commands.add_parser("build", help="build the book's PDFs and EPUBs",
                                 description="Build every edition of the book in every format (or those named).")
-    build.add_argument("--book", default="manuscript", metavar="DIR", help="book folder holding book.yaml (default: manuscript)")
+    _book_option(build)
     build.add_argument("--out", default="build", metavar="DIR", help="output folder (default: build)")
     build.add_argument("--format", action="append", choices=["pdf", "epub"], help="pdf or epub; repeatable (default: both)")
     build.add_argument("--edition", action="append", metavar="NAME", help="e.g. zh-Hans; repeatable (default: all)")
@@ -140,7 +145,7 @@ def parser() -> argparse.ArgumentParser:
                                description="Lint the book's Markdown chapters; exit 1 if any error is found "
                                "(warnings do not fail). Silence a code per file in book.yaml: "
                                "lint: {ignore: {chapters/01.md: [ZH008]}}.")
-    lint.add_argument("--book", default="manuscript", metavar="DIR", help="book folder holding book.yaml (default: manuscript)")
+    _book_option(lint)
     lint.set_defaults(run=_lint)
 
     proof = commands.add_parser("proof", help="measure a built PDF against the clreq typography rules",
@@ -172,7 +177,7 @@ def parser() -> argparse.ArgumentParser:
                                 description="Serve each edition's print HTML on http://HOST:PORT/ and rebuild it "
                                 "whenever a file of the book, layouts/ or fonts/ changes; the page reloads itself "
                                 "and shows build errors over the last good preview. Ctrl-C stops.")
-    watch.add_argument("--book", default="manuscript", metavar="DIR", help="book folder holding book.yaml (default: manuscript)")
+    _book_option(watch)
     watch.add_argument("--port", type=int, default=8000, help="(default: 8000; 0 picks a free one)")
     watch.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
     watch.add_argument("--out", metavar="DIR", help="also rebuild the PDFs and EPUBs into DIR after each change "

@@ -110,8 +110,7 @@ def _conversion_key(spec: EditionSpec) -> str:
                      spec.corrections.read_bytes() if spec.corrections else b"")
 
 
-def _keys(manuscript: Manuscript, spec: EditionSpec) -> list[str]:
-    conversion = _conversion_key(spec)
+def _keys(manuscript: Manuscript, conversion: str) -> list[str]:
     return [cache.key(conversion, cache.chapter_key(ch.path, ch.number, ch.tokens)) for ch in manuscript.chapters]
 
 
@@ -119,7 +118,8 @@ def make(manuscript: Manuscript, name: str, labels: dict[str, str], cache_dir: P
     """`cache_dir`: keep each chapter's conversion there, and let the layouts keep theirs."""
     spec = manuscript.editions[name]
     identifier = edition_identifier(manuscript.meta.identifier, name, name == manuscript.meta.language)
-    keys = _keys(manuscript, spec) if cache_dir else []
+    conversion = _conversion_key(spec)
+    keys = _keys(manuscript, conversion) if cache_dir else []
     meta = manuscript.meta
     if spec.opencc is None:
         meta = dataclasses.replace(meta, language=name, identifier=identifier)
@@ -132,7 +132,7 @@ def make(manuscript: Manuscript, name: str, labels: dict[str, str], cache_dir: P
     extras = ([ch.title for ch in chapters] + [getattr(meta, k) for k in CONVERTED_META]
               + [c.name for c in meta.creators] + list(labels.values()))
     sources = [[t.content for t in tokens] for tokens in texts] + [extras]
-    names = keys + [cache.key(_conversion_key(spec), *extras)] if cache_dir else []
+    names = keys + [cache.key(conversion, *extras)] if cache_dir else []
     stored = [None] * len(sources)
     if cache_dir:
         stored = [(cache_dir / "convert" / k).read_text(encoding="utf-8").split(SEPARATOR)

@@ -81,7 +81,7 @@ def render(document: PrintDocument, book_root: Path, metadata_date: str | None =
                                      uncompressed_pdf=not compress)
             if screen:
                 with _for_screen(rendered):
-                    pdf = pdf, rendered.write_pdf(pdf_identifier=True, pdf_variant="pdf/ua-1")
+                    screen_pdf = rendered.write_pdf(pdf_identifier=True, pdf_variant="pdf/ua-1")
     except FatalURLFetchingError as exc:
         raise PublishError(str(exc), book_root) from None
     finally:
@@ -89,7 +89,7 @@ def render(document: PrintDocument, book_root: Path, metadata_date: str | None =
     if warnings.messages:
         raise PublishError(f"WeasyPrint: {warnings.messages[0]}", book_root,
                            hint="fix the layout or the resource it names")
-    return pdf
+    return (pdf, screen_pdf) if screen else pdf
 
 
 def _srgb(color):
