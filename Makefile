@@ -17,7 +17,8 @@ PDFS  := $(foreach e,$(EDITIONS),$(OUT)/$(SLUG).$(e).pdf)
 COVERS  := $(foreach e,$(EDITIONS),$(OUT)/$(SLUG).$(e).cover.pdf)
 SCREENS := $(foreach e,$(EDITIONS),$(OUT)/$(SLUG).$(e).screen.pdf)
 EPUBS := $(foreach e,$(EDITIONS),$(OUT)/$(SLUG).$(e).epub)
-INPUTS := $(shell find $(BOOK) layouts fonts src -type f -not -path '*/__pycache__/*' -not -path '*.egg-info/*') pyproject.toml
+# A book's source/ folder (this book's raw text) is not read by the build.
+INPUTS := $(shell find $(BOOK) layouts fonts src -type f -not -path '$(BOOK)/source/*' -not -path '*/__pycache__/*' -not -path '*.egg-info/*') pyproject.toml
 
 .PHONY: all pdf epub test lint check proof bench clean
 .DELETE_ON_ERROR:

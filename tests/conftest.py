@@ -11,7 +11,7 @@ from publish import build as pipeline
 ROOT = Path(__file__).resolve().parents[1]
 MANUSCRIPT = ROOT / "manuscript"
 SAMPLE = ROOT / "tests" / "books" / "sample"
-SEED = ROOT.parent / "shared" / "seed" / "000_5e500f778cbca4bf.txt"
+SEED = MANUSCRIPT / "source" / "000_5e500f778cbca4bf.txt"   # the raw text the chapters were made from
 EPOCH = "1700000000"
 
 

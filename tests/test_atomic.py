@@ -1,19 +1,22 @@
 """Outputs are atomic: a build killed at any moment leaves each output either as it was before or
-complete, never truncated under its final name; the date comes from SOURCE_DATE_EPOCH or git."""
+complete, never truncated under its final name; the date comes from SOURCE_DATE_EPOCH or the book's files."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 import zipfile
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
 from conftest import MANUSCRIPT, SAMPLE
 from publish.build import source_date
+from publish.manuscript import load
 
 PREVIOUS = b"the last good build"
 
@@ -51,13 +54,54 @@ def test_a_killed_build_leaves_no_truncated_output(tmp_path, after, sig):
 
 def test_source_date_epoch_sets_the_date(monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    assert source_date(MANUSCRIPT) == datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)
+    assert source_date(load(MANUSCRIPT)) == datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)
 
 
-def test_without_source_date_epoch_the_manuscripts_last_commit_dates_the_build(monkeypatch):
+def armed_git(book: Path, marker: Path) -> None:
+    """The book's own .git: a signed commit and a config that has `git log` run ./tools.sh to verify it."""
+    (book / "tools.sh").write_text(f"#!/bin/sh\ntouch {marker}\n")
+    (book / "tools.sh").chmod(0o755)
+    git = ["git", "-C", str(book), "-c", "user.name=x", "-c", "user.email=x@example.com"]
+    subprocess.run(git + ["init", "-q"], check=True)
+    subprocess.run(git + ["add", "book.yaml"], check=True)
+    subprocess.run(git + ["commit", "-qm", "m"], check=True)
+    tree = subprocess.run(git + ["rev-parse", "HEAD^{tree}"], capture_output=True, text=True).stdout.strip()
+    signed = (f"tree {tree}\nauthor x <x@example.com> 1600000000 +0000\ncommitter x <x@example.com> 1600000000 +0000\n"
+              "gpgsig -----BEGIN PGP SIGNATURE-----\n \n AAAA\n -----END PGP SIGNATURE-----\n\nsigned\n")
+    commit = subprocess.run(git + ["hash-object", "-t", "commit", "-w", "--stdin"], input=signed,
+                            capture_output=True, text=True, check=True).stdout.strip()
+    subprocess.run(git + ["update-ref", "HEAD", commit], check=True)
+    for key, value in (("log.showSignature", "true"), ("gpg.program", "./tools.sh"), ("core.fsmonitor", "./tools.sh")):
+        subprocess.run(git + ["config", key, value], check=True)
+
+
+def test_a_books_own_git_runs_nothing_and_its_files_date_the_build(tmp_path):
+    book, marker = tmp_path / "book", tmp_path / "ran"
+    shutil.copytree(SAMPLE, book)
+    armed_git(book, marker)
+    subprocess.run(["git", "log", "-1", "--format=%ct", "--", "."], cwd=book, capture_output=True)
+    assert marker.exists(), "the trap is armed: git log in the book runs its program"
+    marker.unlink()
+    newest = 1650000000
+    for path in load(book).input_files():
+        os.utime(path, (newest - 100, newest - 100))
+    os.utime(book / "chapters" / "02.md", (newest, newest))
+    os.utime(book / "tools.sh", (newest + 10**6, newest + 10**6))   # not an input: does not date the book
+    env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
+    result = subprocess.run([sys.executable, "-m", "publish.cli", "build", "--book", str(book), "--out",
+                             str(tmp_path / "out"), "--format", "epub", "--edition", "zh-Hans", "--quiet"],
+                            env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert not marker.exists(), "nothing of the book was run"
+    with zipfile.ZipFile(tmp_path / "out" / "sample-book.zh-Hans.epub") as epub:
+        assert epub.infolist()[0].date_time == datetime.fromtimestamp(newest, timezone.utc).timetuple()[:6]
+
+
+def test_files_without_a_real_time_date_the_build_from_a_fixed_day(tmp_path, monkeypatch):
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-    committed = subprocess.run(["git", "log", "-1", "--format=%ct", "--", "."], cwd=MANUSCRIPT,
-                               capture_output=True, text=True).stdout.strip()
-    if not committed:
-        pytest.skip("the manuscript is not in a git checkout")
-    assert source_date(MANUSCRIPT) == datetime.fromtimestamp(int(committed), timezone.utc)
+    book = tmp_path / "book"
+    shutil.copytree(SAMPLE, book)
+    manuscript = load(book)
+    for path in manuscript.input_files():
+        os.utime(path, (0, 0))
+    assert source_date(manuscript) == datetime(2000, 1, 1, tzinfo=timezone.utc)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import subprocess
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,22 +24,25 @@ class Output:
     path: Path
 
 
-def source_date(book: Path) -> datetime:
-    """SOURCE_DATE_EPOCH, else the manuscript's last commit, else its newest file: never the clock."""
+# A zip cannot date an entry before 1980: files that carry no real time (extracted with mtime 0, as some
+# archivers and package builders do) date the book from this fixed day instead.
+ZIP_EPOCH = datetime(1980, 1, 1, tzinfo=timezone.utc)
+FIXED_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)
+
+
+def source_date(book: manuscript.Manuscript) -> datetime:
+    """SOURCE_DATE_EPOCH, else the newest modification time of the book's own input files (book.yaml,
+    chapters, images, corrections, profile, its layouts: never outputs, caches or .git), else a fixed
+    date; never the clock. No program is run: a book's own .git/config could name one (gpg.program)."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch is None:
+    if epoch is not None:
         try:
-            epoch = subprocess.run(["git", "log", "-1", "--format=%ct", "--", "."], cwd=book,
-                                   capture_output=True, text=True, check=True).stdout.strip() or None
-        except (OSError, subprocess.CalledProcessError):
-            epoch = None
-    if epoch is None:
-        epoch = max(p.stat().st_mtime for p in book.rglob("*") if p.is_file())
-    try:
-        return datetime.fromtimestamp(int(float(epoch)), timezone.utc)
-    except ValueError:
-        raise PublishError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds",
-                           hint="unset it, or set it to e.g. $(git log -1 --format=%ct)") from None
+            return datetime.fromtimestamp(int(epoch), timezone.utc)
+        except (ValueError, OverflowError, OSError):
+            raise PublishError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds",
+                               hint="unset it, or set it to e.g. 1700000000") from None
+    newest = datetime.fromtimestamp(int(max(p.stat().st_mtime for p in book.input_files())), timezone.utc)
+    return newest if newest >= ZIP_EPOCH else FIXED_DATE
 
 
 def labels(book: manuscript.Manuscript) -> dict[str, str]:
@@ -86,7 +88,7 @@ def build(book_dir: Path, out_dir: Path, formats=FORMATS, edition_names=None, pr
         if name not in book.editions:
             raise PublishError(f"edition {name!r} is not in this book", book.root / "book.yaml",
                                hint=f"its editions: {', '.join(book.editions)}")
-    when = source_date(book.root)
+    when = source_date(book)
     numbered = list(enumerate(names, 1))
     if min(len(names), os.cpu_count() or 1) == 1:
         return _editions(book, numbered, len(names), formats, out_dir, when, progress)

@@ -106,6 +106,18 @@ class Manuscript:
     print: PrintSpec = field(default_factory=PrintSpec)
     isbn: str = ""                 # 13 digits, check digit verified; printed as an EAN-13 on the cover
 
+    def input_files(self) -> list[Path]:
+        """Every file of the book the build reads: what dates it (build.source_date), nothing else in
+        the folder (outputs, caches, .git)."""
+        files = [self.root / "book.yaml", *(ch.path for ch in self.chapters),
+                 *(image.path for ch in self.chapters for image in ch.images),
+                 *(spec.corrections for spec in self.editions.values() if spec.corrections)]
+        if self.print.icc:
+            files.append(self.print.icc)
+        if self.layouts:
+            files += [p for p in self.layouts.rglob("*") if p.is_file()]
+        return files
+
 
 def _key_lines(text: str) -> dict[str, int]:
     """Line number of each top-level key, for messages that point at the line to fix."""
