@@ -33,6 +33,7 @@ declares no Reserved Font Name.
 
 import argparse
 import hashlib
+import io
 import os
 import sys
 import time
@@ -226,6 +227,32 @@ def restrict_locl(font, keep_languages):
                 lang.LangSys.FeatureCount = len(lang.LangSys.FeatureIndex)
 
 
+def with_identity_charset(font):
+    """The same font with its CFF charset made the identity: glyph N gets CID N.
+
+    The subsetter renumbers the glyphs but keeps each one's original CID. A PDF embeds such a font as
+    CIDFontType0 and writes glyph indices as its codes; ISO 32000 (9.7.4.2) has a reader look a code up
+    as a CID through the charset, so Ghostscript and MuPDF (most RIPs) would find .notdef or another
+    glyph. With CID = GID the code, the CID and the glyph index agree in every reader.
+
+    Only the CFF table is rewritten: the font is saved and reopened so that every other table stays
+    the compiled bytes the subsetter wrote, which refer to glyphs by index, not by name."""
+    buffer = io.BytesIO()
+    font.save(buffer)
+    font.close()
+    font = TTFont(io.BytesIO(buffer.getvalue()), recalcTimestamp=False, recalcBBoxes=False)
+    top = font["CFF "].cff.topDictIndex[0]
+    if not hasattr(top, "ROS"):
+        raise SystemExit("expected a CID-keyed CFF font (the Noto CJK sources are)")
+    old_names = list(top.charset)
+    new_names = [".notdef"] + [f"cid{gid:05d}" for gid in range(1, len(old_names))]
+    char_strings = top.CharStrings
+    char_strings.charStrings = {new: char_strings.charStrings[old] for old, new in zip(old_names, new_names)}
+    top.charset = new_names
+    font.setGlyphOrder(new_names)
+    return font
+
+
 def make_one(src_dir, out_name, ttc_name, family, wanted, locl_languages):
     ttc_path = src_dir / ttc_name
     index = find_face(ttc_path, family)
@@ -240,6 +267,7 @@ def make_one(src_dir, out_name, ttc_name, family, wanted, locl_languages):
     subsetter = subset.Subsetter(subset_options())
     subsetter.populate(unicodes=unicodes)
     subsetter.subset(font)
+    font = with_identity_charset(font)
 
     head = font["head"]
     head.created, head.modified = fixed_timestamp(head)
@@ -265,6 +293,11 @@ def verify(out_name, unicodes, locl_languages):
     for tag in REQUIRED_TABLES:
         if tag not in font:
             errors.append(f"table {tag!r} missing")
+    not_identity = [gid for gid, name in enumerate(font["CFF "].cff.topDictIndex[0].charset)
+                    if gid and name != f"cid{gid:05d}"]
+    if not_identity:
+        errors.append(f"CFF charset is not the identity: {len(not_identity)} glyphs have CID != GID, "
+                      f"e.g. GID {not_identity[0]}")
     features = {}
     for table in ("GSUB", "GPOS"):
         features[table] = []
