@@ -92,22 +92,39 @@ def test_print_files_are_pdfx_cmyk_with_trim_and_bleed(manuscript_build, name, k
         assert not spaces & RGB_SPACES and "/ICCBased/N3" not in spaces, spaces
 
 
+@pytest.mark.parametrize("kind", ["pdf", "cover"])
 @pytest.mark.parametrize("name", EDITIONS)
-def test_crop_marks_are_k_and_outside_the_bleed(manuscript_build, name):
-    with pikepdf.open(manuscript_build[name, "pdf"]) as pdf:
+def test_crop_marks_are_in_the_registration_colour_outside_the_bleed(manuscript_build, name, kind):
+    """Stroked in the Separation /All (every plate), tint 1 giving 100 % of C, M, Y and K; the cover has
+    fold marks too."""
+    folds = []
+    if kind == "cover":   # the spine's edges, from the left trim edge
+        book = manuscript.load(MANUSCRIPT)
+        pages = len(pikepdf.open(manuscript_build[name, "pdf"]).pages)
+        width, spine = book.trim_mm[0] * MM, cover_print.spine_mm(pages, book.print.caliper_mm) * MM
+        folds = [width, width + spine]
+    with pikepdf.open(manuscript_build[name, kind]) as pdf:
         for page in pdf.pages:
             trim = [float(v) for v in page.TrimBox]
             bleed = [float(v) for v in page.BleedBox]
             marks = pikepdf.parse_content_stream(page.Contents[-1])   # the stream press.py appends
-            assert [list(map(float, o)) for o, op in marks if str(op) == "K"] == [[0, 0, 0, 1]]
+            selected = [str(o[0]) for o, op in marks if str(op) == "CS"]
+            assert len(selected) == 1 and [list(map(float, o)) for o, op in marks if str(op) == "SCN"] == [[1]]
+            space = page.Resources.ColorSpace[selected[0]]
+            assert [str(space[0]), str(space[1]), str(space[2])] == ["/Separation", "/All", "/DeviceCMYK"]
+            tint = space[3]
+            assert int(tint.FunctionType) == 2 and [float(v) for v in tint.C1] == [1, 1, 1, 1]
+            assert [float(v) for v in tint.C0] == [0, 0, 0, 0] and float(tint.N) == 1
+            assert not {str(op) for _, op in marks} & {"K", "k", "G", "g", "RG", "rg"}
             points = [tuple(map(float, o)) for o, op in marks if str(op) in ("m", "l")]
-            assert len(points) == 16
+            assert len(points) == (16 if kind == "pdf" else 24)   # the cover: 2 fold marks at each spine edge
             for x, y in points:
                 outside_x = x <= bleed[0] + 0.01 or x >= bleed[2] - 0.01
                 outside_y = y <= bleed[1] + 0.01 or y >= bleed[3] - 0.01
                 assert outside_x or outside_y, (x, y)
-                on_trim = [abs(x - trim[0]), abs(x - trim[2]), abs(y - trim[1]), abs(y - trim[3])]
-                assert min(on_trim) < 0.01, "a mark extends a trim line"
+                on_line = [abs(x - trim[0]), abs(x - trim[2]), abs(y - trim[1]), abs(y - trim[3]),
+                           *(abs(x - trim[0] - fold) for fold in folds)]
+                assert min(on_line) < 0.01, "a mark extends a trim line or a fold"
 
 
 def test_padding_fills_signatures():
@@ -145,7 +162,8 @@ def test_pages_are_padded_at_the_end_and_the_spine_follows(signature_builds, sig
 def test_x1a_is_pdf_14_without_transparency(signature_builds):
     with pikepdf.open(signature_builds[32]["zh-Hans", "pdf"]) as pdf:
         assert pdf.pdf_version == "1.4"
-        assert str(pdf.trailer.Info.GTS_PDFXVersion) == "PDF/X-1a:2003"
+        assert str(pdf.trailer.Info.GTS_PDFXVersion) == "PDF/X-1:2003"   # ISO 15930-4's spelling
+        assert str(pdf.trailer.Info.GTS_PDFXConformance) == "PDF/X-1a:2003"
         for obj in pdf.objects:
             if isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)):
                 assert "/SMask" not in obj or obj.SMask == "/None"

@@ -12,7 +12,7 @@ from weasyprint.css import ColorProfile
 from weasyprint.pdf.stream import Stream
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
-from . import weasyprint_cjk, weasyprint_scale
+from . import pdf_tidy, weasyprint_cjk, weasyprint_scale, weasyprint_ua
 from .errors import PublishError
 from .layouts import FONTS, LAYOUTS, PrintDocument
 
@@ -62,7 +62,8 @@ def render(document: PrintDocument, book_root: Path, metadata_date: str | None =
     laid-out pages (press.py checks image resolution) before anything is written. `compress=False`
     when press.finish saves the file again: qpdf compresses at zlib's default level, WeasyPrint at
     level 9, which takes 0.2 s on the ICC profile alone for 0.6 % fewer bytes. `screen`: also write the
-    screen PDF (PDF/UA-1) from the same layout, and return both: laying a book out is most of its time."""
+    screen PDF (PDF/UA-1, artifacts and links as weasyprint_ua makes them, tidied by pdf_tidy) from the
+    same layout, and return both: laying a book out is most of its time."""
     logger = logging.getLogger("weasyprint")
     warnings = _WeasyPrintWarnings()
     logger.addHandler(warnings)
@@ -80,8 +81,10 @@ def render(document: PrintDocument, book_root: Path, metadata_date: str | None =
             pdf = rendered.write_pdf(pdf_identifier=True, pdf_variant=variant,
                                      uncompressed_pdf=not compress)
             if screen:
-                with _for_screen(rendered):
-                    screen_pdf = rendered.write_pdf(pdf_identifier=True, pdf_variant="pdf/ua-1")
+                with _for_screen(rendered), weasyprint_ua.active(rendered):
+                    screen_pdf = rendered.write_pdf(pdf_identifier=True, pdf_variant="pdf/ua-1",
+                                                    uncompressed_pdf=True)   # pdf_tidy compresses it
+                screen_pdf = pdf_tidy.tidy(screen_pdf)
     except FatalURLFetchingError as exc:
         raise PublishError(str(exc), book_root) from None
     finally:

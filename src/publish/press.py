@@ -1,6 +1,7 @@
 """Stage 4b: the print shop's PDF. WeasyPrint writes PDF/X with the CMYK output intent and K text
 (layouts/print/press.css.j2); this module checks image resolution on the laid-out pages, then, with
-pikepdf, converts images to CMYK, pads the pages to the signature, sets the BleedBox and draws crop marks.
+pikepdf, converts images to CMYK, pads the pages to the signature, sets the BleedBox, draws crop marks
+in the registration colour, names the PDF/X version in the Info dictionary and removes link annotations.
 
 WeasyPrint's own `marks: crop` are stroked in RGB black inside the bleed, and its BleedBox is capped at
 10 pt from the trim: so the page box gets room for the bleed and the marks, and the marks and the
@@ -19,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 import pikepdf
 from PIL import Image as PILImage, ImageCms
 
+from . import pdf_tidy
 from .errors import PublishError
 from .layouts import LAYOUTS
 from .manuscript import Manuscript, PrintSpec
@@ -29,6 +31,10 @@ MIN_DPI = 300
 MARK_LENGTH_MM = 5.0
 MARK_WIDTH_PT = 0.25
 VARIANTS = {"x-4": "pdf/x-4", "x-1a": "pdf/x-1a"}
+# GTS_PDFXVersion and GTS_PDFXConformance as each standard spells them (ISO 15930-7, 15930-4); PDF/X-4
+# has no conformance key.
+PDFX_KEYS = {"x-4": ("PDF/X-4", None), "x-1a": ("PDF/X-1:2003", "PDF/X-1a:2003")}
+REGISTRATION = "/Registration"   # the marks' colour space in the page resources
 
 
 def icc_path(spec: PrintSpec) -> Path:
@@ -116,9 +122,18 @@ def _to_cmyk(pdf: pikepdf.Pdf, spec: PrintSpec) -> None:
                 del obj[key]
 
 
+def _registration_colour(pdf: pikepdf.Pdf) -> pikepdf.Object:
+    """The registration colour: the Separation named All, which a RIP puts on every plate (tint 1 is
+    100 % of each of C, M, Y and K)."""
+    tint = pikepdf.Dictionary(FunctionType=2, Domain=[0, 1], C0=[0, 0, 0, 0], C1=[1, 1, 1, 1], N=1)
+    return pdf.make_indirect(pikepdf.Array([pikepdf.Name.Separation, pikepdf.Name.All,
+                                            pikepdf.Name.DeviceCMYK, tint]))
+
+
 def _crop_marks(trim: list[float], spec: PrintSpec, folds: tuple[float, ...]) -> bytes:
-    """0.25 pt strokes in 100 % K on the trim lines, outside the bleed: eight at the corners, and a fold
-    mark above and below each fold (`folds`: points from the left trim edge; a cover's spine edges)."""
+    """0.25 pt strokes in the registration colour on the trim lines, outside the bleed: eight at the
+    corners, and a fold mark above and below each fold (`folds`: points from the left trim edge; a
+    cover's spine edges)."""
     x0, y0, x1, y1 = trim
     gap, length = mark_offset_mm(spec) * MM, MARK_LENGTH_MM * MM
     lines = [(x0 + fold, y, x0 + fold, y + sign * length) for fold in folds
@@ -128,7 +143,7 @@ def _crop_marks(trim: list[float], spec: PrintSpec, folds: tuple[float, ...]) ->
     for x in (x0, x1):
         lines += [(x, y0 - gap - length, x, y0 - gap), (x, y1 + gap, x, y1 + gap + length)]
     path = "".join(f"{a:.3f} {b:.3f} m {c:.3f} {d:.3f} l S\n" for a, b, c, d in lines)
-    return f"q 0 0 0 1 K {MARK_WIDTH_PT} w [] 0 d\n{path}Q\n".encode()
+    return f"q {REGISTRATION} CS 1 SCN {MARK_WIDTH_PT} w [] 0 d\n{path}Q\n".encode()
 
 
 def padding(pages: int, signature: int) -> int:
@@ -148,11 +163,41 @@ def _stable_document_id(pdf: pikepdf.Pdf) -> None:
     del pdf.trailer["/ID"]
 
 
+def _pdfx_identification(pdf: pikepdf.Pdf, spec: PrintSpec) -> None:
+    """The PDF/X version (and X-1a's conformance) in the Info dictionary, which older RIPs read, and the
+    same words in the XMP. WeasyPrint writes PDF/X-4's only in the XMP, with a conformance key X-4 does
+    not have, and X-1a's as "PDF/X-1a:2003" for both keys."""
+    version, conformance = PDFX_KEYS[spec.pdfx]
+    pdf.trailer.Info.GTS_PDFXVersion = pikepdf.String(version)
+    xmp = re.sub(rb"(<pdfx(?:id)?:GTS_PDFXVersion>)[^<]*", rb"\g<1>" + version.encode(),
+                 pdf.Root.Metadata.read_bytes())
+    if conformance:
+        pdf.trailer.Info.GTS_PDFXConformance = pikepdf.String(conformance)
+        xmp = re.sub(rb"(<pdfx:GTS_PDFXConformance>)[^<]*", rb"\g<1>" + conformance.encode(), xmp)
+    else:
+        if "/GTS_PDFXConformance" in pdf.trailer.Info:
+            del pdf.trailer.Info["/GTS_PDFXConformance"]
+        xmp = re.sub(rb"<pdfx:GTS_PDFXConformance>[^<]*</pdfx:GTS_PDFXConformance>", b"", xmp)
+    pdf.Root.Metadata.write(xmp)
+
+
+def _without_links(page: pikepdf.Page) -> None:
+    """Links are for screens (the screen PDF has them): on paper they are invisible rectangles a
+    preflight flags, inside the trim."""
+    kept = [a for a in page.obj.get("/Annots", []) if a.get("/Subtype") != "/Link"]
+    if kept:
+        page.obj.Annots = pikepdf.Array(kept)
+    elif "/Annots" in page.obj:
+        del page.obj["/Annots"]
+
+
 def finish(data: bytes, spec: PrintSpec, signature: int, folds: tuple[float, ...] = ()) -> bytes:
     """WeasyPrint's PDF/X → the file for the print shop (images CMYK, pages padded to a multiple of
-    `signature`, boxes, marks)."""
+    `signature`, boxes, marks, PDF/X keys, no links, subsets named by their programs, no unused colour
+    spaces)."""
     with pikepdf.open(io.BytesIO(data)) as pdf:
         _stable_document_id(pdf)
+        _pdfx_identification(pdf, spec)
         _to_cmyk(pdf, spec)
         last = pdf.pages[-1]
         for _ in range(padding(len(pdf.pages), signature)):
@@ -160,12 +205,19 @@ def finish(data: bytes, spec: PrintSpec, signature: int, folds: tuple[float, ...
                 Type=pikepdf.Name.Page, MediaBox=last.MediaBox, TrimBox=last.TrimBox,
                 Resources=pikepdf.Dictionary(), Contents=pdf.make_stream(b""))))
         bleed = spec.bleed_mm * MM
+        registration = _registration_colour(pdf)
         for page in pdf.pages:
+            _without_links(page)
+            if "/ColorSpace" not in page.Resources:
+                page.Resources.ColorSpace = pikepdf.Dictionary()
+            page.Resources.ColorSpace[REGISTRATION] = registration   # WeasyPrint's pages share one dictionary
             trim = [float(v) for v in page.TrimBox]
             page.BleedBox = pikepdf.Array([trim[0] - bleed, trim[1] - bleed, trim[2] + bleed, trim[3] + bleed])
             # The page's own stream leaves its transformation in force: isolate it before the marks.
             page.contents_add(pdf.make_stream(b"q\n"), prepend=True)
             page.contents_add(pdf.make_stream(b"Q\n" + _crop_marks(trim, spec, folds)))
+        pdf_tidy.name_subsets_by_program(pdf)
+        pdf_tidy.drop_unused_colour_spaces(pdf)
         out = io.BytesIO()
         pdf.save(out, deterministic_id=True, compress_streams=True)   # see pdf.render's `compress`
     return out.getvalue()

@@ -1,0 +1,99 @@
+"""What every PDF the pipeline writes gets after WeasyPrint, with pikepdf: each font subset named after its
+own program, and no colour space declared that nothing draws with.
+
+- WeasyPrint names a subset (`ZUFEMT+NotoSerifCJKsc-Regular`) from a hash of the font's Pango description
+  only, so the interior and the cover of one edition carry two different subsets under one name; a RIP
+  that caches fonts by name across a ganged job would print one file with the other's glyphs. Here the
+  six letters come from the embedded program's bytes: one name, one program, in every file.
+- WeasyPrint declares its Lab colour spaces and the CMYK profile on every page's resources whether the
+  page draws with them or not; a preflight lists each as an unused colour space.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+
+import pikepdf
+
+SUBSET_NAME = re.compile(r"^[A-Z]{6}\+")
+FONT_PROGRAMS = ("/FontFile", "/FontFile2", "/FontFile3")
+COLOUR_SPACE_OPERATORS = {"cs", "CS"}
+
+
+def subset_tag(program: bytes) -> str:
+    """Six capital letters from the font program's SHA-256: the same program gets the same tag."""
+    return "".join(chr(ord("A") + byte % 26) for byte in hashlib.sha256(program).digest()[:6])
+
+
+def font_program(font: pikepdf.Dictionary) -> pikepdf.Stream | None:
+    """The embedded program of a font (of its descendant, for a Type0 font), or None."""
+    leaf = font.DescendantFonts[0] if "/DescendantFonts" in font else font
+    descriptor = leaf.get("/FontDescriptor")
+    if descriptor is None:
+        return None
+    return next((descriptor[key] for key in FONT_PROGRAMS if key in descriptor), None)
+
+
+def name_subsets_by_program(pdf: pikepdf.Pdf) -> None:
+    """Every subset prefix in BaseFont and FontName replaced by the tag of the program embedded."""
+    for font in [o for o in pdf.objects if isinstance(o, pikepdf.Dictionary) and o.get("/Type") == "/Font"]:
+        program = font_program(font)
+        if program is None:
+            continue
+        tag = subset_tag(program.read_bytes())
+        leaf = font.DescendantFonts[0] if "/DescendantFonts" in font else font
+        for owner, key in ((font, "/BaseFont"), (leaf, "/BaseFont"), (leaf.FontDescriptor, "/FontName")):
+            name = str(owner.get(key, ""))[1:]
+            if SUBSET_NAME.match(name):
+                owner[key] = pikepdf.Name("/" + tag + name[6:])
+
+
+def _colour_spaces_used(stream, resources, used: dict, active: frozenset) -> None:
+    """Add to used[resources] the colour space names `stream` selects, following its forms and tiling
+    patterns (each with the resources it names)."""
+    key = resources.objgen if resources.is_indirect else id(resources)
+    names = used.setdefault(key, (resources, set()))[1]
+    for operands, operator in pikepdf.parse_content_stream(stream):
+        op = str(operator)
+        if op in COLOUR_SPACE_OPERATORS:
+            names.add(str(operands[0]))
+        elif op == "INLINE IMAGE":
+            space = operands[0].obj.get("/CS", operands[0].obj.get("/ColorSpace"))
+            if isinstance(space, pikepdf.Name):
+                names.add(str(space))
+        elif op == "Do":
+            form = resources.get("/XObject", {}).get(operands[0])
+            if form is not None and form.get("/Subtype") == "/Form" and form.objgen not in active:
+                _colour_spaces_used(form, form.get("/Resources", resources), used, active | {form.objgen})
+    for pattern in resources.get("/Pattern", {}).values():
+        if pattern.get("/PatternType") == 1 and pattern.objgen not in active:
+            _colour_spaces_used(pattern, pattern.get("/Resources", pikepdf.Dictionary()), used,
+                                active | {pattern.objgen})
+
+
+def drop_unused_colour_spaces(pdf: pikepdf.Pdf) -> None:
+    """Each resource dictionary keeps only the colour spaces its pages, forms and patterns select
+    (WeasyPrint's pages share one dictionary: what any of them selects stays)."""
+    used: dict = {}
+    for page in pdf.pages:
+        _colour_spaces_used(page, page.obj.get("/Resources", pikepdf.Dictionary()), used, frozenset())
+    for resources, names in used.values():
+        spaces = resources.get("/ColorSpace")
+        if spaces is None:
+            continue
+        for name in [n for n in spaces.keys() if n not in names]:
+            del spaces[name]
+        if not len(spaces):
+            del resources["/ColorSpace"]
+
+
+def tidy(data: bytes) -> bytes:
+    """A PDF as WeasyPrint wrote it (uncompressed), tidied and compressed (the screen PDF's path;
+    press.finish does the same on the print files it opens anyway)."""
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        name_subsets_by_program(pdf)
+        drop_unused_colour_spaces(pdf)
+        out = io.BytesIO()
+        pdf.save(out, deterministic_id=True, compress_streams=True)
+    return out.getvalue()
