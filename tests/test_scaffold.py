@@ -41,7 +41,7 @@ def test_new_book_builds_and_passes_every_check(tmp_path):
     assert "\r" not in built.stderr and "\x1b" not in built.stderr
 
     results = check(files)
-    assert {r.check for r in results} == {"epubcheck", "ace", "pdf-fonts"}
+    assert {r.check for r in results} == {"epubcheck", "ace", "pdf-fonts", "font-codes"}
     assert all(r.passed for r in results), [str(r) for r in results if not r.passed]
     assert publish("lint", "--book", book).returncode == 0
     for pdf in files[1::2]:                 # make check's clreq typography rules too

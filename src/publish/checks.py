@@ -108,6 +108,20 @@ def pdf_book_fonts(path: Path) -> CheckResult:
     return CheckResult(path, "pdf-fonts", bool(fonts) and not bad, detail + ("; " + ", ".join(bad) if bad else ""))
 
 
+def pdf_font_codes(path: Path) -> CheckResult:
+    """Every code drawn resolves, as ISO 32000 prescribes (Ghostscript, MuPDF, RIPs), to its character's glyph."""
+    import pikepdf
+
+    from . import font_codes
+
+    with pikepdf.open(path) as pdf:
+        report = font_codes.check(pdf)
+    detail = f"{report.codes} codes in {report.fonts} fonts"
+    if not report.passed:
+        detail += f", {len(report.problems)} not resolving to their glyph; first: {report.problems[0]}"
+    return CheckResult(path, "font-codes", report.passed, detail + (" resolve to their glyphs" if report.passed else ""))
+
+
 def check(paths: list[Path]) -> list[CheckResult]:
     results = []
     for path in paths:
@@ -116,5 +130,5 @@ def check(paths: list[Path]) -> list[CheckResult]:
         elif path.suffix == ".epub":
             results += [epubcheck(path), ace(path)]
         elif path.suffix == ".pdf":
-            results.append(pdf_book_fonts(path))
+            results += [pdf_book_fonts(path), pdf_font_codes(path)]
     return results

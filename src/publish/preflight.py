@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pikepdf
 
+from . import font_codes
 from .checks import CheckResult
 
 MM = 72 / 25.4
@@ -187,6 +188,19 @@ def _boxes(pdf: pikepdf.Pdf) -> tuple[bool, str]:
                            for w, h, b in sorted(sizes)) + f" on all {len(pdf.pages)} pages"
 
 
+def _fonts(pdf: pikepdf.Pdf, walker: _Walker) -> tuple[bool, str]:
+    """Every font embedded, and every code drawn resolving to its character's glyph as a RIP reads it."""
+    unembedded = sorted({name for name, embedded in walker.fonts.values() if not embedded})
+    if unembedded:
+        return False, f"{len(walker.fonts)} fonts, not embedded: {', '.join(unembedded)}"
+    codes = font_codes.check(pdf)
+    if not codes.passed:
+        return False, (f"{len(codes.problems)} of {codes.codes} codes do not resolve to their glyph "
+                       f"(ISO 32000-1 9.7.4), first: {codes.problems[0]}")
+    return True, (f"{len(walker.fonts)} fonts, all embedded; {codes.codes} codes resolve to the glyphs "
+                  "their ToUnicode names (ISO 32000-1 9.7.4)")
+
+
 def _pages(numbers: list[int]) -> str:
     return ", ".join(map(str, numbers[:8])) + (" …" if len(numbers) > 8 else "")
 
@@ -215,9 +229,7 @@ def preflight(path: Path, signature: int = 4) -> list[CheckResult]:
         results.append(("no-rgb", not walker.rgb, f"{len(walker.rgb)} RGB uses"
                         + (": " + "; ".join(walker.rgb[:5]) if walker.rgb else " in pages, forms, patterns, "
                                                                              "shadings and images")))
-        unembedded = sorted({name for name, embedded in walker.fonts.values() if not embedded})
-        results.append(("fonts", not unembedded, f"{len(walker.fonts)} fonts, "
-                        + (f"not embedded: {', '.join(unembedded)}" if unembedded else "all embedded")))
+        results.append(("fonts", *_fonts(pdf, walker)))
         low = [(where, dpi) for where, dpi in walker.images if dpi + 0.5 < MIN_DPI]
         lowest = min((dpi for _, dpi in walker.images), default=None)
         results.append(("image-dpi", not low, "no raster images" if lowest is None else
