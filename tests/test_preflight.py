@@ -12,7 +12,8 @@ from publish import cli
 from publish.preflight import preflight
 
 EDITIONS = ["zh-Hans", "zh-Hant"]
-CHECKS = ["pdfx", "output-intent", "boxes", "no-rgb", "fonts", "image-dpi", "page-count", "qpdf"]
+CHECKS = ["pdfx", "output-intent", "boxes", "no-rgb", "fonts", "image-dpi", "page-count", "marks", "info-pdfx",
+          "no-links", "colour-spaces", "subset-tags", "qpdf"]
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +124,29 @@ def _odd_page_count(pdf):
     del pdf.pages[-1]
 
 
+def _marks_in_k(pdf):
+    """Page 4's crop marks stroked in 100 % K: only the Black plate would carry them."""
+    marks = pdf.pages[3].Contents[-1]
+    marks.write(marks.read_bytes().replace(b"/Registration CS 1 SCN", b"0 0 0 1 K"))
+
+
+def _pdfx_only_in_xmp(pdf):
+    del pdf.trailer.Info["/GTS_PDFXVersion"]
+
+
+def _a_link(pdf):
+    """A link on the contents page, as WeasyPrint writes one."""
+    pdf.pages[4].obj.Annots = pdf.make_indirect(pikepdf.Array([pdf.make_indirect(pikepdf.Dictionary(
+        Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link, Rect=[50, 400, 370, 420], BS={"/W": 0},
+        Dest=pikepdf.String("ch01")))]))
+
+
+def _unused_colour_space(pdf):
+    """WeasyPrint's Lab space, declared on every page (the pages share one resource dictionary)."""
+    pdf.pages[0].Resources.ColorSpace["/lab-d50"] = pikepdf.Array([pikepdf.Name.Lab, pikepdf.Dictionary(
+        WhitePoint=[0.9643, 1, 0.8251], Range=[-125, 125, -125, 125])])
+
+
 BREAKAGES = [
     (_no_pdfx, "pdfx", "no GTS_PDFXVersion"),
     (_rgb_output_intent, "output-intent", "/N 3"),
@@ -135,7 +159,15 @@ BREAKAGES = [
     (_unembedded_font, "fonts", "not embedded: /"),
     (_low_resolution_image, "image-dpi", "page 4 image /Tiny at 8 dpi (need 300)"),
     (_odd_page_count, "page-count", "11 pages, not a multiple of 4"),
+    (_marks_in_k, "marks", "not in the registration colour (/Separation /All): page 4: 8 in /DeviceCMYK"),
+    (_pdfx_only_in_xmp, "info-pdfx", "no GTS_PDFXVersion in the Info dictionary"),
+    (_a_link, "no-links", "1 link annotation(s), on page(s) 5"),
+    (_unused_colour_space, "colour-spaces", "page(s) 1, 2, 3, 4, 5, 6, 7, 8 … declare unused /lab-d50"),
 ]
+
+
+# No GTS_PDFXVersion anywhere is also none in the Info dictionary.
+ALSO_FAILS = {"pdfx": ["info-pdfx"]}
 
 
 @pytest.mark.parametrize("breakage, check, detail", BREAKAGES, ids=[b[0].__name__.strip("_") for b in BREAKAGES])
@@ -148,7 +180,41 @@ def test_each_check_fails_on_its_breakage(good, tmp_path, breakage, check, detai
     results = _results(broken)
     assert results[check][0] is False, results[check]
     assert detail in results[check][1]
-    assert [name for name, (passed, _) in results.items() if not passed] == [check], "only its own check fails"
+    failed = [name for name, (passed, _) in results.items() if not passed]
+    assert failed == [check] + ALSO_FAILS.get(check, []), "only its own check fails"
+
+
+def test_info_pdfx_fails_on_info_and_xmp_that_disagree(good, tmp_path):
+    """The XMP saying another version than the Info dictionary, and a modification date an hour off."""
+    broken = tmp_path / "disagree.pdf"
+    with pikepdf.open(good) as pdf:
+        pdf.Root.Metadata.write(pdf.Root.Metadata.read_bytes().replace(b">PDF/X-4<", b">PDF/X-1:2003<"))
+        pdf.trailer.Info.ModDate = pikepdf.String(str(pdf.trailer.Info.ModDate).replace("Z", "+01'00'"))
+        pdf.save(broken)
+    passed, detail = _results(broken)["info-pdfx"]
+    assert not passed
+    assert "GTS_PDFXVersion Info PDF/X-4, XMP PDF/X-1:2003" in detail and "ModDate D:" in detail
+
+
+def test_subset_tags_fail_on_one_name_for_two_programs(good, tmp_path):
+    """The sample's cover with its subsets renamed as the interior's: each file alone passes, together
+    both fail (the cover's programs hold other glyphs)."""
+    cover = good.with_name(good.name.replace(".pdf", ".cover.pdf"))
+    with pikepdf.open(good) as interior:
+        names = {str(f.BaseFont).split("+")[1]: str(f.BaseFont) for f in interior.objects
+                 if isinstance(f, pikepdf.Dictionary) and f.get("/Type") == "/Font" and "+" in str(f.get("/BaseFont"))}
+    renamed = tmp_path / "renamed.cover.pdf"
+    with pikepdf.open(cover) as pdf:
+        for font in [o for o in pdf.objects if isinstance(o, pikepdf.Dictionary)]:
+            for key in ("/BaseFont", "/FontName"):
+                if "+" in str(font.get(key, "")):
+                    font[key] = pikepdf.Name(names[str(font[key]).split("+")[1]])
+        pdf.save(renamed)
+    assert preflight(renamed)[CHECKS.index("subset-tags")].passed
+    assert [r.passed for r in preflight(good, together=[good, cover]) if r.check == "subset-tags"] == [True]
+    for path in (good, renamed):
+        result = preflight(path, together=[good, renamed])[CHECKS.index("subset-tags")]
+        assert not result.passed and "name(s) 2 different programs across 2 files" in result.detail, result
 
 
 def test_qpdf_fails_on_a_damaged_file(good, tmp_path):

@@ -62,10 +62,11 @@ def _preflight(args) -> int:
     from .preflight import preflight
 
     passed = True
-    for path in map(Path, args.files):
+    paths = [Path(p) for p in args.files]
+    for path in paths:
         if not path.is_file():
             raise PublishError("file not found: run make pdf first", path)
-        results = preflight(path, args.signature)
+        results = preflight(path, args.signature, together=paths)
         for result in results:
             print(result)
         passed &= all(r.passed for r in results)

@@ -49,11 +49,12 @@ def name_subsets_by_program(pdf: pikepdf.Pdf) -> None:
                 owner[key] = pikepdf.Name("/" + tag + name[6:])
 
 
-def _colour_spaces_used(stream, resources, used: dict, active: frozenset) -> None:
-    """Add to used[resources] the colour space names `stream` selects, following its forms and tiling
-    patterns (each with the resources it names)."""
+def _select_colour_spaces(stream, resources, page: int, used: dict, active: frozenset) -> None:
+    """Add to used[resources] the colour space names `stream` selects and its page number, following its
+    forms and tiling patterns (each with the resources it names)."""
     key = resources.objgen if resources.is_indirect else id(resources)
-    names = used.setdefault(key, (resources, set()))[1]
+    _, names, pages = used.setdefault(key, (resources, set(), set()))
+    pages.add(page)
     for operands, operator in pikepdf.parse_content_stream(stream):
         op = str(operator)
         if op in COLOUR_SPACE_OPERATORS:
@@ -65,26 +66,30 @@ def _colour_spaces_used(stream, resources, used: dict, active: frozenset) -> Non
         elif op == "Do":
             form = resources.get("/XObject", {}).get(operands[0])
             if form is not None and form.get("/Subtype") == "/Form" and form.objgen not in active:
-                _colour_spaces_used(form, form.get("/Resources", resources), used, active | {form.objgen})
+                _select_colour_spaces(form, form.get("/Resources", resources), page, used, active | {form.objgen})
     for pattern in resources.get("/Pattern", {}).values():
         if pattern.get("/PatternType") == 1 and pattern.objgen not in active:
-            _colour_spaces_used(pattern, pattern.get("/Resources", pikepdf.Dictionary()), used,
-                                active | {pattern.objgen})
+            _select_colour_spaces(pattern, pattern.get("/Resources", pikepdf.Dictionary()), page, used,
+                                  active | {pattern.objgen})
+
+
+def unused_colour_spaces(pdf: pikepdf.Pdf) -> list[tuple[pikepdf.Dictionary, list[str], list[int]]]:
+    """(resource dictionary, the colour space names it declares that nothing drawn with it selects, the
+    pages drawn with it) for each resource dictionary of the pages, their forms and their patterns."""
+    used: dict = {}
+    for number, page in enumerate(pdf.pages, 1):
+        _select_colour_spaces(page, page.obj.get("/Resources", pikepdf.Dictionary()), number, used, frozenset())
+    return [(resources, [n for n in resources.get("/ColorSpace", {}).keys() if n not in names], sorted(pages))
+            for resources, names, pages in used.values()]
 
 
 def drop_unused_colour_spaces(pdf: pikepdf.Pdf) -> None:
     """Each resource dictionary keeps only the colour spaces its pages, forms and patterns select
     (WeasyPrint's pages share one dictionary: what any of them selects stays)."""
-    used: dict = {}
-    for page in pdf.pages:
-        _colour_spaces_used(page, page.obj.get("/Resources", pikepdf.Dictionary()), used, frozenset())
-    for resources, names in used.values():
-        spaces = resources.get("/ColorSpace")
-        if spaces is None:
-            continue
-        for name in [n for n in spaces.keys() if n not in names]:
-            del spaces[name]
-        if not len(spaces):
+    for resources, unused, _ in unused_colour_spaces(pdf):
+        for name in unused:
+            del resources.ColorSpace[name]
+        if "/ColorSpace" in resources and not len(resources.ColorSpace):
             del resources["/ColorSpace"]
 
 

@@ -2,15 +2,17 @@
 (pikepdf and qpdf), never on how it was made. One CheckResult per check."""
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import shutil
 import subprocess
+from datetime import datetime
 from pathlib import Path
 
 import pikepdf
 
-from . import font_codes
+from . import font_codes, pdf_tidy
 from .checks import CheckResult
 
 MM = 72 / 25.4
@@ -216,8 +218,160 @@ def _qpdf(path: Path) -> tuple[bool, str]:
     return True, clean
 
 
-def preflight(path: Path, signature: int = 4) -> list[CheckResult]:
-    """A one-page file is a cover sheet; any other must fill whole signatures of `signature` pages."""
+MIN_MARKS = 8                                          # two at each corner of the trim
+STROKE_COLOURS = {"K": "/DeviceCMYK", "G": "/DeviceGray", "RG": "/DeviceRGB"}
+PATH_OPERATORS = {"m", "l", "c", "v", "y", "re"}   # their operands are points (re: a rectangle)
+PAINT_OPERATORS = {"S", "s", "f", "F", "f*", "B", "B*", "b", "b*", "n"}
+
+
+def _is_registration(space) -> bool:
+    """The registration colour: a Separation named All (every plate)."""
+    return isinstance(space, pikepdf.Array) and len(space) == 4 and space[0] == "/Separation" and space[1] == "/All"
+
+
+def _outside_strokes(page: pikepdf.Page) -> list:
+    """The stroking colour space of each stroke on the page that lies wholly outside its BleedBox (on
+    its edge counts as outside): its crop and fold marks."""
+    x0, y0, x1, y1 = [float(v) for v in page.obj.get("/BleedBox", page.obj.get("/TrimBox", page.MediaBox))]
+    spaces = page.obj.get("/Resources", {}).get("/ColorSpace", {})
+    ctm, stack, space, path, found = [1, 0, 0, 1, 0, 0], [], pikepdf.Name.DeviceGray, [], []
+    for operands, operator in pikepdf.parse_content_stream(page):
+        op = str(operator)
+        if op == "q":
+            stack.append((ctm, space))
+        elif op == "Q" and stack:
+            ctm, space = stack.pop()
+        elif op == "cm":
+            ctm = _multiply([float(v) for v in operands], ctm)
+        elif op == "CS":
+            space = spaces.get(operands[0], operands[0])
+        elif op in STROKE_COLOURS:
+            space = pikepdf.Name(STROKE_COLOURS[op])
+        elif op in PATH_OPERATORS:
+            values = [float(v) for v in operands]
+            if op == "re":
+                x, y, w, h = values
+                values = [x, y, x + w, y, x, y + h, x + w, y + h]
+            for x, y in zip(values[::2], values[1::2]):
+                path.append((ctm[0] * x + ctm[2] * y + ctm[4], ctm[1] * x + ctm[3] * y + ctm[5]))
+        elif op in PAINT_OPERATORS:
+            inside = any(x0 + 0.01 < x < x1 - 0.01 and y0 + 0.01 < y < y1 - 0.01 for x, y in path)
+            if op in ("S", "s") and path and not inside:
+                found.append(space)
+            path = []
+    return found
+
+
+def _marks(pdf: pikepdf.Pdf) -> tuple[bool, str]:
+    """Crop marks outside the bleed on every page, all in the registration colour, so every plate
+    (every separation a RIP makes) carries them."""
+    counts, bare, wrong = [], [], []
+    for number, page in enumerate(pdf.pages, 1):
+        strokes = _outside_strokes(page)
+        counts.append(len(strokes))
+        if len(strokes) < MIN_MARKS:
+            bare.append(number)
+        not_registration = [s for s in strokes if not _is_registration(s)]
+        if not_registration:
+            space = not_registration[0]
+            wrong.append(f"page {number}: {len(not_registration)} in "
+                         f"{' '.join(map(str, space[:2])) if isinstance(space, pikepdf.Array) else space}")
+    if bare:
+        return False, f"fewer than {MIN_MARKS} crop marks outside the bleed on page(s) {_pages(bare)}"
+    if wrong:
+        return False, "marks not in the registration colour (/Separation /All): " + "; ".join(wrong[:3])
+    low, high = min(counts), max(counts)
+    return True, (f"{low if low == high else f'{low}–{high}'} marks a page outside the bleed on all "
+                  f"{len(counts)} pages, in the registration colour (/Separation /All)")
+
+
+def _pdf_date(value: str) -> datetime | None:
+    """A PDF date (D:YYYYMMDDHHmmSS with Z or +HH'mm'), as a datetime; None if it is not one."""
+    found = re.fullmatch(r"D:(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(Z|[+-]\d{2}'?\d{2}'?)?", value)
+    if not found:
+        return None
+    zone = (found.group(7) or "Z").replace("'", "")
+    zone = "+0000" if zone == "Z" else zone
+    return datetime.strptime("".join(found.groups()[:6]) + zone, "%Y%m%d%H%M%S%z")
+
+
+def _info_pdfx(pdf: pikepdf.Pdf) -> tuple[bool, str]:
+    """The PDF/X version (and conformance, if any) in the Info dictionary, which older RIPs read, the
+    same in the XMP, and the Info dates the XMP's."""
+    info = pdf.trailer.get("/Info", {})
+    xmp = pdf.Root.Metadata.read_bytes().decode("utf-8", "replace") if "/Metadata" in pdf.Root else ""
+    version = str(info.get("/GTS_PDFXVersion", ""))
+    if not version:
+        return False, "no GTS_PDFXVersion in the Info dictionary"
+    problems, said = [], []
+    for key in ("GTS_PDFXVersion", "GTS_PDFXConformance"):
+        in_info = str(info.get(f"/{key}", ""))
+        in_xmp = set(re.findall(rf"{key}(?:>|=\")([^<\"]+)", xmp))
+        if in_xmp != ({in_info} if in_info else set()):
+            problems.append(f"{key} Info {in_info or 'none'}, XMP {', '.join(sorted(in_xmp)) or 'none'}")
+        elif in_info:
+            said.append(f"{key} {in_info}")
+    for info_key, xmp_key in (("/CreationDate", "CreateDate"), ("/ModDate", "ModifyDate")):
+        in_info = _pdf_date(str(info.get(info_key, "")))
+        found = re.search(rf"xmp:{xmp_key}(?:>|=\")([^<\"]+)", xmp)
+        in_xmp = datetime.fromisoformat(found.group(1)) if found else None
+        if in_info is None or in_xmp is None or in_info != in_xmp:
+            problems.append(f"{info_key[1:]} {info.get(info_key, 'none')} but XMP {xmp_key} "
+                            f"{found.group(1) if found else 'none'}")
+    if problems:
+        return False, "; ".join(problems)
+    return True, f"Info and XMP agree: {', '.join(said)}, creation and modification dates"
+
+
+def _no_links(pdf: pikepdf.Pdf) -> tuple[bool, str]:
+    """No link annotations: on paper they are invisible rectangles inside the trim."""
+    pages = [number for number, page in enumerate(pdf.pages, 1)
+             for annotation in page.obj.get("/Annots", []) if annotation.get("/Subtype") == "/Link"]
+    if pages:
+        return False, f"{len(pages)} link annotation(s), on page(s) {_pages(sorted(set(pages)))}"
+    return True, "no link annotations"
+
+
+def _colour_spaces(pdf: pikepdf.Pdf) -> tuple[bool, str]:
+    """Every colour space a page's resources declare is selected by something drawn with them."""
+    unused = [(names, pages) for _, names, pages in pdf_tidy.unused_colour_spaces(pdf) if names]
+    if unused:
+        return False, "; ".join(f"page(s) {_pages(pages)} declare unused {', '.join(names)}"
+                                for names, pages in unused[:3])
+    return True, "every declared colour space is used"
+
+
+def _subset_programs(pdf: pikepdf.Pdf) -> dict[str, set[str]]:
+    """Subset name (`ABCDEF+Name`) → SHA-256 of each font program embedded under it."""
+    found: dict[str, set[str]] = {}
+    for font in pdf.objects:
+        if isinstance(font, pikepdf.Dictionary) and font.get("/Type") == "/Font":
+            name, program = str(font.get("/BaseFont", ""))[1:], pdf_tidy.font_program(font)
+            if pdf_tidy.SUBSET_NAME.match(name) and program is not None:
+                found.setdefault(name, set()).add(hashlib.sha256(program.read_bytes()).hexdigest())
+    return found
+
+
+def _subset_tags(pdf: pikepdf.Pdf, others: list[Path]) -> tuple[bool, str]:
+    """No subset name carried by two different font programs, in this file or any of `others` (a RIP
+    caching fonts by name across a ganged job would print one with the other's glyphs)."""
+    own = _subset_programs(pdf)
+    every = {name: set(programs) for name, programs in own.items()}
+    for other in others:
+        with pikepdf.open(other) as opened:
+            for name, programs in _subset_programs(opened).items():
+                every.setdefault(name, set()).update(programs)
+    shared = sorted(name for name in own if len(every[name]) > 1)
+    files = f"{len(others) + 1} files" if others else "this file"
+    if shared:
+        return False, f"{', '.join(shared[:3])} name(s) {len(every[shared[0]])} different programs across {files}"
+    return True, f"{len(own)} subsets, each name one program across {files}"
+
+
+def preflight(path: Path, signature: int = 4, together: list[Path] = ()) -> list[CheckResult]:
+    """A one-page file is a cover sheet; any other must fill whole signatures of `signature` pages.
+    `together`: the files checked with it (a book's interiors and covers), whose subset names it must
+    not reuse for other font programs."""
     try:
         pdf = pikepdf.open(path)
     except pikepdf.PdfError as exc:
@@ -240,5 +394,8 @@ def preflight(path: Path, signature: int = 4) -> list[CheckResult]:
         results.append(("page-count", count == 1 or count % signature == 0,
                         ("1 page (a cover sheet)" if count == 1 else f"{count} pages"
                                             f", {'a' if count % signature == 0 else 'not a'} multiple of {signature}")))
+        others = [other for other in together if Path(other).resolve() != Path(path).resolve()]
+        results += [("marks", *_marks(pdf)), ("info-pdfx", *_info_pdfx(pdf)), ("no-links", *_no_links(pdf)),
+                    ("colour-spaces", *_colour_spaces(pdf)), ("subset-tags", *_subset_tags(pdf, others))]
     results.append(("qpdf", *_qpdf(path)))
     return [CheckResult(path, name, passed, detail) for name, passed, detail in results]
