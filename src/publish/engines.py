@@ -1,0 +1,507 @@
+"""A PDF as the engines that print and show it draw and read it: Ghostscript (inside many RIPs),
+MuPDF (SumatraPDF, KOReader, many Android readers), poppler, pdfium (Chrome) and pdf.js (Firefox),
+each at 100 dpi, each with the text it extracts and every warning or error it prints.
+
+poppler is the reference the others are measured against: before the subsets had an identity
+charset, poppler, pdfium and pdf.js showed the text while Ghostscript drew boxes and MuPDF nothing,
+so agreement of all five is what proves a PDF is drawn as the spec says, not as one engine guesses.
+"""
+from __future__ import annotations
+
+import base64
+import mimetypes
+import re
+import shutil
+import subprocess
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageChops, ImageFilter, ImageMath
+
+from .checks import CheckResult
+from .errors import PublishError
+from .layouts import PROJECT
+
+DPI = 100
+REFERENCE = "poppler"
+ENGINES = ("poppler", "ghostscript", "mupdf", "pdfium", "pdf.js")
+# A pixel differs when, after a Gaussian blur of this radius (so anti-aliasing, which each engine does
+# its own way, does not count), its grey level is this far from poppler's (of 255).
+BLUR_RADIUS = 1.0
+DIFFERENT_GREY = 64
+MAX_DIFFERENT = 0.01            # of a page's pixels
+INK_GREY = 128                  # darker than this (of 255) is ink, for "is this page blank?"
+PDFJS = PROJECT / "node_modules" / "pdfjs-dist"
+
+
+@dataclass
+class Drawing:
+    """One engine's view of a PDF: each page drawn (RGB) and its text, and what the engine printed."""
+    engine: str
+    pages: list[Image.Image]
+    texts: list[str]
+    messages: list[str]
+
+
+def _run(command: list[str]) -> list[str]:
+    """Run an engine; every non-empty line it prints (stdout or stderr) is a message, and so is a failure."""
+    run = subprocess.run(command, capture_output=True, text=True, errors="replace")
+    lines = [line.strip() for line in (run.stdout + run.stderr).splitlines() if line.strip()]
+    if run.returncode:
+        lines.append(f"{command[0]} exited with {run.returncode}")
+    return lines
+
+
+def _pngs(folder: Path, prefix: str) -> list[Image.Image]:
+    images = []
+    for file in sorted(folder.glob(f"{prefix}*.png")):
+        with Image.open(file) as image:
+            images.append(image.convert("RGB"))
+    return images
+
+
+def _texts(folder: Path, prefix: str) -> list[str]:
+    return [f.read_text(encoding="utf-8", errors="replace") for f in sorted(folder.glob(f"{prefix}*.txt"))]
+
+
+def _require(program: str, package: str) -> None:
+    if shutil.which(program) is None:
+        raise PublishError(f"{program} not found", hint=f"apt-get install {package} (make installs it)")
+
+
+def ghostscript(pdf: Path, tmp: Path) -> Drawing:
+    _require("gs", "ghostscript")
+    common = ["gs", "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE"]
+    messages = _run([*common, "-sDEVICE=png16m", f"-r{DPI}", "-dTextAlphaBits=4", "-dGraphicsAlphaBits=4",
+                     f"-sOutputFile={tmp}/gs-%04d.png", str(pdf)])
+    messages += _run([*common, "-sDEVICE=txtwrite", f"-sOutputFile={tmp}/gs-%04d.txt", str(pdf)])
+    return Drawing("ghostscript", _pngs(tmp, "gs-"), _texts(tmp, "gs-"), messages)
+
+
+def mupdf(pdf: Path, tmp: Path) -> Drawing:
+    _require("mutool", "mupdf-tools")
+    # -q silences only the progress lines; MuPDF's warnings and errors still reach stderr. -N: Debian's
+    # MuPDF is built without colour management and says so on every run; -N draws the same, quietly.
+    messages = _run(["mutool", "draw", "-q", "-N", "-r", str(DPI), "-o", f"{tmp}/mupdf-%04d.png", str(pdf)])
+    messages += _run(["mutool", "draw", "-q", "-N", "-F", "txt", "-o", f"{tmp}/mupdf-%04d.txt", str(pdf)])
+    return Drawing("mupdf", _pngs(tmp, "mupdf-"), _texts(tmp, "mupdf-"), messages)
+
+
+def poppler(pdf: Path, tmp: Path) -> Drawing:
+    _require("pdftoppm", "poppler-utils")
+    messages = _run(["pdftoppm", "-r", str(DPI), "-png", str(pdf), f"{tmp}/poppler"])
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True)
+    messages += [line for line in text.stderr.splitlines() if line.strip()]
+    # pdftotext ends every page with a form feed.
+    return Drawing("poppler", _pngs(tmp, "poppler"), text.stdout.split("\f")[:-1], messages)
+
+
+def pdfium(pdf: Path, tmp: Path) -> Drawing:
+    import pypdfium2
+
+    pages, texts = [], []
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        for page in document:
+            pages.append(page.render(scale=DPI / 72).to_pil().convert("RGB"))
+            texts.append(page.get_textpage().get_text_range())
+    finally:
+        document.close()
+    return Drawing("pdfium", pages, texts, [])
+
+
+# pdf.js in Debian's Chromium: every page drawn on a canvas at 100 dpi and its getTextContent(), the
+# text layer Firefox's viewer selects and copies (one item per run; hasEOL where pdf.js sees a line end).
+PDFJS_DRAW = """async ({url, scale}) => {
+  const pdfjs = await import("/pdfjs/build/pdf.mjs");
+  pdfjs.GlobalWorkerOptions.workerSrc = "/pdfjs/build/pdf.worker.mjs";
+  const doc = await pdfjs.getDocument({url, cMapUrl: "/pdfjs/cmaps/", standardFontDataUrl: "/pdfjs/standard_fonts/",
+      wasmUrl: "/pdfjs/wasm/", iccUrl: "/pdfjs/iccs/", verbosity: pdfjs.VerbosityLevel.WARNINGS}).promise;
+  const pages = [];
+  for (let n = 1; n <= doc.numPages; n++) {
+    const page = await doc.getPage(n);
+    const viewport = page.getViewport({scale});
+    const canvas = document.createElement("canvas");
+    canvas.width = Math.ceil(viewport.width);
+    canvas.height = Math.ceil(viewport.height);
+    await page.render({canvas, viewport}).promise;
+    const content = await page.getTextContent();
+    pages.push({png: canvas.toDataURL("image/png"),
+                text: content.items.map(i => i.str + (i.hasEOL ? "\\n" : "")).join("")});
+    page.cleanup();
+  }
+  await doc.destroy();
+  return pages;
+}"""
+# pdf.js and the PDF are served from a made-up origin (module scripts and workers do not load from
+# file:// URLs); nothing leaves the machine.
+ORIGIN = "http://pdfjs.invalid"
+
+
+class PdfJs:
+    """One headless Chromium for every PDF drawn with pdf.js (starting it takes most of the time)."""
+
+    def __enter__(self) -> PdfJs:
+        from playwright.sync_api import sync_playwright
+
+        from .browser import CHROMIUM, FLAGS
+
+        if not (PDFJS / "build" / "pdf.mjs").is_file():
+            raise PublishError(f"pdf.js not found in {PDFJS}", hint="run make (npm ci installs pdfjs-dist)")
+        if not Path(CHROMIUM).exists():
+            raise PublishError(f"Chromium not found at {CHROMIUM}", hint="apt-get install chromium (or set CHROMIUM)")
+        self._playwright = sync_playwright().start()
+        self._browser = self._playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._browser.close()
+        self._playwright.stop()
+
+    def draw(self, pdf: Path, tmp: Path) -> Drawing:
+        messages: list[str] = []
+        page = self._browser.new_page()
+        # Warnings of pdf.js's worker reach the page's console too.
+        page.on("console", lambda m: messages.append(f"console {m.type}: {m.text}"))
+        page.on("pageerror", lambda e: messages.append(f"page error: {e}"))
+
+        def serve(route) -> None:
+            path = route.request.url[len(ORIGIN):].split("?")[0]
+            file = (PDFJS / path[len("/pdfjs/"):]).resolve() if path.startswith("/pdfjs/") else None
+            if path == "/":
+                route.fulfill(body="<!doctype html><title>pdf.js</title>", content_type="text/html")
+            elif path == "/document.pdf":
+                route.fulfill(body=pdf.read_bytes(), content_type="application/pdf")
+            elif file is not None and file.is_file() and file.is_relative_to(PDFJS.resolve()):
+                kind = "text/javascript" if file.suffix == ".mjs" else mimetypes.guess_type(file.name)[0]
+                route.fulfill(body=file.read_bytes(), content_type=kind or "application/octet-stream")
+            else:
+                messages.append(f"pdf.js asked for {path}, which is not there")
+                route.fulfill(status=404, body="")
+
+        try:
+            page.route(ORIGIN + "/**", serve)
+            page.goto(ORIGIN + "/")
+            drawn = page.evaluate(PDFJS_DRAW, {"url": "/document.pdf", "scale": DPI / 72})
+        finally:
+            page.close()
+        images = []
+        for number, item in enumerate(drawn, 1):
+            file = tmp / f"pdfjs-{number:04d}.png"
+            file.write_bytes(base64.b64decode(item["png"].split(",", 1)[1]))
+            images.append(Image.open(file).convert("RGB"))
+        return Drawing("pdf.js", images, [item["text"] for item in drawn], messages)
+
+
+def draw(pdf: Path, engines=ENGINES, pdfjs: PdfJs | None = None) -> dict[str, Drawing]:
+    """The PDF drawn and read by each engine named; pdf.js needs an open PdfJs."""
+    runners = {"poppler": poppler, "ghostscript": ghostscript, "mupdf": mupdf, "pdfium": pdfium,
+               "pdf.js": pdfjs.draw if pdfjs else None}
+    with tempfile.TemporaryDirectory() as tmp:
+        return {engine: runners[engine](pdf, Path(tmp)) for engine in engines}
+
+
+def difference(page: Image.Image, reference: Image.Image) -> float:
+    """The fraction of pixels whose grey differs by DIFFERENT_GREY or more from the reference's, both
+    blurred; the pages are compared on their common size (engines round the page size differently)."""
+    width, height = min(page.width, reference.width), min(page.height, reference.height)
+    a, b = (im.crop((0, 0, width, height)).convert("L").filter(ImageFilter.GaussianBlur(BLUR_RADIUS))
+            for im in (page, reference))
+    histogram = ImageChops.difference(a, b).histogram()
+    return sum(histogram[DIFFERENT_GREY:]) / (width * height)
+
+
+def summarise(messages: list[str], limit: int = 3) -> str:
+    """The messages, most frequent first, with their count: MuPDF prints one per glyph."""
+    counts = Counter(messages)
+    return "; ".join(f"{n}× {m}" if n > 1 else m for m, n in counts.most_common(limit)) + (
+        f"; and {len(counts) - limit} other messages" if len(counts) > limit else "")
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """How one engine's pages compare with poppler's."""
+    engine: str
+    largest: float              # the largest fraction of differing pixels on a page
+    page: int                   # 1-based, where it is
+    messages: list[str]
+    page_counts: tuple[int, int]  # (this engine's, poppler's)
+
+    @property
+    def passed(self) -> bool:
+        return self.largest <= MAX_DIFFERENT and not self.messages and self.page_counts[0] == self.page_counts[1]
+
+    def __str__(self) -> str:
+        text = f"{self.engine} {self.largest:.2%} (p. {self.page})"
+        if self.page_counts[0] != self.page_counts[1]:
+            text += f", {self.page_counts[0]} pages, not {self.page_counts[1]}"
+        return text + (f", printed {summarise(self.messages)}" if self.messages else "")
+
+
+def agreements(drawings: dict[str, Drawing]) -> list[Agreement]:
+    reference = drawings[REFERENCE]
+    found = []
+    for engine, drawing in drawings.items():
+        diffs = [difference(page, ref) for page, ref in zip(drawing.pages, reference.pages)] or [0.0]
+        worst = max(range(len(diffs)), key=diffs.__getitem__)
+        found.append(Agreement(engine, diffs[worst], worst + 1, drawing.messages,
+                               (len(drawing.pages), len(reference.pages))))
+    return found
+
+
+# --- Blank pages and separations, for preflight: what a RIP would put on the plate ---------------
+
+def _trim_pixels(pdf: Path, size: tuple[int, int], number: int) -> tuple[int, int, int, int]:
+    """The page's TrimBox as a pixel box of a render of its MediaBox at `size`."""
+    import pikepdf
+
+    with pikepdf.open(pdf) as document:
+        page = document.pages[number - 1].obj
+        media = [float(v) for v in page.MediaBox]
+        trim = [float(v) for v in page.get("/TrimBox", page.MediaBox)]
+    sx, sy = size[0] / (media[2] - media[0]), size[1] / (media[3] - media[1])
+    return (round((trim[0] - media[0]) * sx), round((media[3] - trim[3]) * sy),
+            round((trim[2] - media[0]) * sx), round((media[3] - trim[1]) * sy))
+
+
+def inked(image: Image.Image, box: tuple[int, int, int, int]) -> bool:
+    """Anything darker than INK_GREY inside the box (a page's crop marks lie outside its trim)."""
+    return image.crop(box).convert("L").getextrema()[0] < INK_GREY
+
+
+def blank_renders(pdf: Path) -> tuple[bool, str]:
+    """Pages with ink inside the trim in poppler's render that Ghostscript or MuPDF draw blank there."""
+    drawings = draw(pdf, ("poppler", "ghostscript", "mupdf"))
+    reference = drawings.pop(REFERENCE)
+    boxes = [_trim_pixels(pdf, page.size, n) for n, page in enumerate(reference.pages, 1)]
+    with_ink = [n for n, (page, box) in enumerate(zip(reference.pages, boxes), 1) if inked(page, box)]
+    blank = {engine: [n for n in with_ink if n > len(d.pages) or not inked(d.pages[n - 1], boxes[n - 1])]
+             for engine, d in drawings.items()}
+    if any(blank.values()):
+        return False, "; ".join(f"{engine} draws p. {', '.join(map(str, pages[:8]))}"
+                                f"{' …' if len(pages) > 8 else ''} blank" for engine, pages in blank.items() if pages) \
+            + f" (poppler inks {len(with_ink)} of {len(reference.pages)} pages)"
+    return True, f"Ghostscript and MuPDF ink all {len(with_ink)} pages poppler inks (of {len(reference.pages)})"
+
+
+MAX_TOTAL_COVERAGE = 300        # per cent: FOGRA39 (ISO 12647-2, coated paper)
+PROCESS_PLATES = ("Cyan", "Magenta", "Yellow", "Black")
+
+
+@dataclass(frozen=True)
+class Separation:
+    """One page as Ghostscript's tiffsep separates it, inside the BleedBox (marks lie outside it)."""
+    page: int
+    coverage: dict[str, float]  # plate -> its highest ink on the page, per cent
+    total: float                # the highest sum of all plates at one pixel, per cent
+
+
+def separate(pdf: Path) -> list[Separation]:
+    """Each page's plates: tiffsep writes one 8-bit file per plate (process and spot), 255 = no ink."""
+    _require("gs", "ghostscript")
+    with tempfile.TemporaryDirectory() as tmp:
+        messages = _run(["gs", "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=tiffsep", f"-r{DPI}",
+                         "-dUseBleedBox", f"-sOutputFile={tmp}/p%04d.tif", str(pdf)])
+        if messages:
+            raise PublishError(f"Ghostscript could not separate the file: {summarise(messages)}", pdf)
+        plates: dict[int, dict[str, Image.Image]] = {}
+        for file in Path(tmp).glob("p*(*).tif"):
+            found = re.fullmatch(r"p(\d+)\((.+)\)\.tif", file.name)
+            with Image.open(file) as image:
+                # Crop marks start at the bleed's edge: its outermost pixels may hold their ends.
+                inner = image.convert("L").crop((1, 1, image.width - 1, image.height - 1))
+                plates.setdefault(int(found.group(1)), {})[found.group(2)] = inner
+    separations = []
+    for number in sorted(plates):
+        named = {f"plate{i}": image for i, image in enumerate(plates[number].values())}
+        # Ink is 255 minus the plate's value; the sum over plates at a pixel is the total area coverage.
+        total = ImageMath.lambda_eval(lambda args: sum((255 - args[n] for n in named), start=0), **named)
+        coverage = {name: (255 - image.getextrema()[0]) / 2.55 for name, image in plates[number].items()}
+        separations.append(Separation(number, coverage, total.getextrema()[1] / 2.55))
+    return separations
+
+
+def separations(pdf: Path, image_pages: set[int], cover: bool) -> tuple[bool, str]:
+    """An interior page without images (text and rules are 100 % K) inks the Black plate only; no page's
+    total area coverage exceeds MAX_TOTAL_COVERAGE."""
+    pages = separate(pdf)
+    colour = [s for s in pages if not cover and s.page not in image_pages
+              and any(v > 0 for plate, v in s.coverage.items() if plate != "Black")]
+    heavy = [s for s in pages if s.total > MAX_TOTAL_COVERAGE + 0.5]
+    plates = sorted({p for s in pages for p, v in s.coverage.items() if v > 0},
+                    key=lambda p: (PROCESS_PLATES + (p,)).index(p))
+    worst = max(pages, key=lambda s: s.total)
+    figures = (f"plates inked: {', '.join(plates) or 'none'}; total area coverage at most {worst.total:.0f} %"
+               f" (p. {worst.page}; limit {MAX_TOTAL_COVERAGE} %)")
+    problems = [f"p. {s.page} inks {', '.join(f'{p} {v:.0f} %' for p, v in s.coverage.items() if v > 0 and p != 'Black')}"
+                f" on a page set in K" for s in colour[:3]]
+    problems += [f"p. {s.page} totals {s.total:.0f} %" for s in heavy[:3]]
+    return not (colour or heavy), "; ".join([figures, *problems])
+
+
+# --- The text each engine extracts, against the edition's ------------------------------------------
+
+# Running heads and folios lie within this of the trim's top or bottom edge (the print layout's
+# margins are 20 mm, 57 pt; its heads and folios sit 3-4 mm off the text block).
+MARGIN_PT = 50
+SPACE = re.compile(r"[^\S\n]+")          # whitespace within a line
+
+
+def squeeze(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def margin_lines(pdf: Path) -> list[list[str]]:
+    """Per page, the text (whitespace removed) of each line in the top or bottom margin."""
+    import pdfplumber
+
+    pages = []
+    with pdfplumber.open(pdf) as document:
+        for page in document.pages:
+            _, top, _, bottom = page.trimbox        # in the page's own top-down coordinates, like its chars
+            rows: dict[float, list[dict]] = {}
+            for c in page.chars:
+                if c["top"] < top + MARGIN_PT or c["bottom"] > bottom - MARGIN_PT:
+                    rows.setdefault(round(c["bottom"]), []).append(c)
+            pages.append([squeeze("".join(c["text"] for c in sorted(row, key=lambda c: c["x0"])))
+                          for _, row in sorted(rows.items())])
+    return pages
+
+
+def body_text(page_text: str, margins: list[str]) -> str:
+    """A page's extracted text without the lines that are its running head or folio."""
+    left = list(margins)
+    kept = []
+    for line in page_text.replace("\r\n", "\n").replace("\f", "").split("\n"):
+        if squeeze(line) in left and squeeze(line):
+            left.remove(squeeze(line))
+        else:
+            kept.append(line)
+    return "\n".join(kept)
+
+
+@dataclass(frozen=True)
+class TextMatch:
+    """One engine's body text against the edition's."""
+    engine: str
+    characters: int             # the edition's, whitespace aside
+    wrong: str                  # where the first missing, extra or wrong character is ("" if none)
+    spaces: list[str]           # each space put between two Chinese characters where the edition has none
+
+    @property
+    def passed(self) -> bool:
+        return not self.wrong and not self.spaces
+
+    def __str__(self) -> str:
+        if self.passed:
+            return f"{self.engine} {self.characters:,} characters, the same"
+        problems = [self.wrong] if self.wrong else []
+        if self.spaces:
+            problems.append(f"{len(self.spaces)} spaces between Chinese characters: "
+                            + ", ".join(f"「{s}」" for s in self.spaces[:3]))
+        return f"{self.engine} " + "; ".join(problems)
+
+
+def _gaps(text: str) -> tuple[str, set[int], set[int]]:
+    """The text without whitespace, and the positions in it that whitespace precedes: (within a line,
+    across a line break)."""
+    chars, spaces, breaks = [], set(), set()
+    for piece in re.split(r"(\s+)", text):
+        if not piece:
+            continue
+        if piece.isspace():
+            (breaks if "\n" in piece else spaces).add(len(chars))
+        else:
+            chars.extend(piece)
+    return "".join(chars), spaces, breaks
+
+
+def match_text(engine: str, extracted: str, edition_text: str) -> TextMatch:
+    """Whitespace aside, the extracted text must be the edition's, character for character; and no space
+    may stand between two Chinese characters (Han or full-width marks) where the edition has none.
+    A line break may: a line of a PDF ends where it ends."""
+    from .proof import CJK
+
+    expected, expected_spaces, _ = _gaps(edition_text)
+    got, spaces, _ = _gaps(SPACE.sub(" ", extracted))
+    wrong = ""
+    if got != expected:
+        at = next((i for i, (a, b) in enumerate(zip(got, expected)) if a != b), min(len(got), len(expected)))
+        wrong = (f"differs at character {at + 1:,} of {len(expected):,}: 「{got[max(0, at - 8):at + 8]}」 "
+                 f"where the edition has 「{expected[max(0, at - 8):at + 8]}」")
+    inserted = [got[max(0, i - 6):i] + " " + got[i:i + 6] for i in sorted(spaces - expected_spaces)
+                if 0 < i < len(got) and CJK.match(got[i - 1]) and CJK.match(got[i])]
+    return TextMatch(engine, len(expected), wrong, inserted)
+
+
+def first_body_page(pdf: Path, title: str) -> int | None:
+    """The 0-based page the first chapter starts on, from the outline; None if the file has none (a cover)."""
+    import pikepdf
+
+    with pikepdf.open(pdf) as document:
+        pages = {page.objgen: number for number, page in enumerate(document.pages)}
+        with document.open_outline() as outline:
+            for item in outline.root:
+                if item.title == title and item.destination is not None:
+                    return pages.get(item.destination[0].objgen)
+    return None
+
+
+def text_matches(pdf: Path, drawings: dict[str, Drawing], edition_text: str, first_title: str) -> list[TextMatch]:
+    """Every engine's text of the body pages (the first chapter's page to the end, running heads and
+    folios aside) against the edition's chapter text."""
+    first = first_body_page(pdf, first_title)
+    if first is None:
+        return []
+    margins = margin_lines(pdf)
+    return [match_text(engine, "\n".join(body_text(text, margins[n] if n < len(margins) else [])
+                                         for n, text in enumerate(drawing.texts) if n >= first), edition_text)
+            for engine, drawing in drawings.items()]
+
+
+def _edition_texts(book: Path) -> dict[str, tuple[str, str]]:
+    """Per edition of the book: (its chapter text, its first chapter's title)."""
+    from . import manuscript
+    from .build import labels
+    from .edition import make, plain_text
+
+    source = manuscript.load(book)
+    texts = {}
+    for name in source.editions:
+        edition = make(source, name, labels(source))
+        texts[name] = plain_text(edition), edition.chapters[0].title
+    return texts
+
+
+def _edition_of(pdf: Path, names) -> str:
+    import pikepdf
+
+    with pikepdf.open(pdf) as document:
+        lang = str(document.Root.get("/Lang", ""))
+    if lang not in names:
+        raise PublishError(f"the PDF's language {lang or '(none)'} is none of the book's editions "
+                           f"({', '.join(names)})", pdf, hint="check it with --book set to the book it was built from")
+    return lang
+
+
+def check(paths: list[Path], book: Path) -> list[CheckResult]:
+    """Two lines per PDF: the five engines draw it alike and print nothing; each one's text of the body
+    pages is the edition's (a cover has no body pages: its text is not compared)."""
+    editions = _edition_texts(book)
+    results = []
+    with PdfJs() as pdfjs:
+        for path in paths:
+            if not path.is_file():
+                raise PublishError("file not found: run make pdf first", path)
+            edition_text, first_title = editions[_edition_of(path, editions)]
+            drawings = draw(path, pdfjs=pdfjs)
+            found = agreements(drawings)
+            results.append(CheckResult(path, "engines", all(a.passed for a in found),
+                                       f"{len(drawings[REFERENCE].pages)} pages at {DPI} dpi; largest difference "
+                                       f"from poppler: " + ", ".join(str(a) for a in found if a.engine != REFERENCE)))
+            matches = text_matches(path, drawings, edition_text, first_title)
+            results.append(CheckResult(path, "engine-text", all(m.passed for m in matches),
+                                       "; ".join(map(str, matches)) if matches else "no body pages (a cover)"))
+    return results
