@@ -7,10 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-import yaml
-
 from . import edition as editions
-from . import cache, fonts, layouts, manuscript
+from . import bookfiles, cache, fonts, layouts, manuscript
 from .errors import PublishError
 from .output import write_atomic
 
@@ -49,8 +47,18 @@ def labels(book: manuscript.Manuscript) -> dict[str, str]:
     """The default layouts' labels, overridden by the book's own layouts/labels.yaml if it has one."""
     merged = dict(layouts.default_labels())
     own = book.layouts / "labels.yaml" if book.layouts else None
-    if own and own.is_file():
-        merged.update(yaml.safe_load(own.read_text(encoding="utf-8")) or {})
+    if own and os.path.lexists(own):
+        data, node = bookfiles.load_yaml(own, "labels.yaml", bookfiles.LAYOUT_BYTES, [book.layouts])
+        if data is None:
+            return merged
+        if not isinstance(data, dict):
+            raise PublishError("labels.yaml must map label names to their text", own, 1,
+                               hint="e.g. toc: 目录")
+        for key_node, _ in node.value:
+            if not isinstance(data.get(key_node.value), str):
+                raise PublishError(f"label {key_node.value!r} must be text", own, key_node.start_mark.line + 1,
+                                   hint="e.g. toc: 目录 (quote a number: \"2021\")")
+        merged.update(data)
     return merged
 
 
@@ -76,7 +84,8 @@ def _cover_png(html: str, book: manuscript.Manuscript, cache_dir: Path) -> bytes
     def draw() -> bytes:
         from . import cover   # imports WeasyPrint: only when the cover must be drawn
         return cover.render_png(html, book.root)
-    name = cache.key(html, cache.fingerprint(layouts.LAYOUTS, layouts.FONTS, book.layouts, book.root / "images"))
+    name = cache.key(html, cache.fingerprint(layouts.LAYOUTS, layouts.FONTS, book_layouts=book.layouts),
+                     cache.file_times(book.root / "images"))
     return cache.data(cache_dir / "cover", name, draw)
 
 

@@ -7,12 +7,14 @@ hit is always the result the work would have given; there is nothing to invalida
 from __future__ import annotations
 
 import hashlib
+import stat
 from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
 from markdown_it.token import Token
 
+from .bookfiles import LAYOUT_BYTES
 from .output import write_atomic
 
 PACKAGE = Path(__file__).resolve().parent
@@ -27,18 +29,42 @@ def key(*parts: str | bytes) -> str:
     return digest.hexdigest()[:40]
 
 
-def _files(folder: Path) -> str:
-    return key(*(f"{p.relative_to(folder)}\0".encode() + p.read_bytes()
-                 for p in sorted(folder.rglob("*")) if p.is_file() and "__pycache__" not in p.parts))
+def _readable(folder: Path, limit: int | None = None) -> list[Path]:
+    """The regular files in `folder` that stay inside it after symlinks and, with `limit`, are no
+    larger: a book's layouts may hold anything, and what the template loader refuses is no input."""
+    inside, found = folder.resolve(), []
+    for path in sorted(folder.rglob("*")):
+        try:
+            status = path.stat()
+        except OSError:
+            continue    # a dangling symlink
+        if ("__pycache__" not in path.parts and path.resolve().is_relative_to(inside)
+                and stat.S_ISREG(status.st_mode) and (limit is None or status.st_size <= limit)):
+            found.append(path)
+    return found
+
+
+def _files(folder: Path, limit: int | None = None) -> str:
+    return key(*(f"{p.relative_to(folder)}\0".encode() + p.read_bytes() for p in _readable(folder, limit)))
 
 
 # The code as imported: read once, so a build sees one version of it even while its files are edited.
 CODE = key(_files(PACKAGE), *(metadata.version(name) for name in LIBRARIES))
 
 
-def fingerprint(*folders: Path | None) -> str:
-    """This code, the libraries' versions and every file in `folders` (layouts, fonts, a book's own layouts)."""
-    return key(CODE, *(_files(f) for f in folders if f is not None and f.is_dir()))
+def fingerprint(*folders: Path, book_layouts: Path | None = None) -> str:
+    """This code, the libraries' versions and every file in `folders` (the project's layouts, fonts) and
+    in the book's own layouts."""
+    own = [_files(book_layouts, LAYOUT_BYTES)] if book_layouts is not None and book_layouts.is_dir() else []
+    return key(CODE, *(_files(f) for f in folders), *own)
+
+
+def file_times(folder: Path) -> str:
+    """Name, size and modification time of each file in `folder`, none of them read: a key for what may
+    use any of them (a book's cover template its images) without reading files that nothing uses."""
+    if not folder.is_dir():
+        return ""
+    return key(*(f"{p.relative_to(folder)}\0{p.stat().st_size}\0{p.stat().st_mtime_ns}" for p in _readable(folder)))
 
 
 def chapter_key(path: Path, number: int, tokens: list[Token]) -> str:

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from markdown_it.token import Token
 
-from . import cache
+from . import bookfiles, cache
 from .errors import PublishError
-from .manuscript import Chapter, EditionSpec, Manuscript, Metadata
+from .manuscript import CONTROL_CHARACTER, Chapter, EditionSpec, Manuscript, Metadata
 
 # GB/T 15834 Simplified quotes -> the corner brackets Traditional books use.
 HANT_QUOTES = str.maketrans({"“": "「", "”": "」", "‘": "『", "’": "』"})
@@ -49,15 +49,23 @@ class Edition:
         return self.spec.name
 
 
+def _table(path: Path) -> bytes:
+    """The correction table's bytes (manuscript.load checked it is a file of the book)."""
+    return bookfiles.read_bytes(path, "correction table", bookfiles.CORRECTIONS_BYTES, [path.parent])
+
+
 def load_corrections(path: Path) -> list[Correction]:
     corrections = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(bookfiles.decode(_table(path), path).split("\n"), 1):
         if not line.strip() or line.startswith("#"):
             continue
         fields = line.split("\t")
         if len(fields) < 2 or not fields[0] or not fields[1]:
             raise PublishError("a correction is 'wrong<TAB>right[<TAB>why]'", path, number,
                                hint="separate the fields with one tab character")
+        if CONTROL_CHARACTER.search(fields[0] + fields[1]):
+            raise PublishError("a correction holds a control character", path, number,
+                               hint="only the tab separates the fields; delete the other control characters")
         corrections.append(Correction(fields[0], fields[1], number))
     return corrections
 
@@ -107,7 +115,7 @@ def edition_identifier(identifier: str, name: str, primary: bool) -> str:
 
 def _conversion_key(spec: EditionSpec) -> str:
     return cache.key(cache.fingerprint(), spec.name, spec.script, str(spec.opencc),
-                     spec.corrections.read_bytes() if spec.corrections else b"")
+                     _table(spec.corrections) if spec.corrections else b"")
 
 
 def _keys(manuscript: Manuscript, conversion: str) -> list[str]:

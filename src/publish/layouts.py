@@ -5,6 +5,7 @@ template by name. Templates run sandboxed with StrictUndefined and autoescaping.
 """
 from __future__ import annotations
 
+import os
 import traceback
 from dataclasses import dataclass
 from functools import cache
@@ -12,13 +13,14 @@ from pathlib import Path
 
 import jinja2
 import yaml
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.loaders import split_template_path
 
 from . import cache as results   # `cache` is functools.cache here
-from . import markdown, typeset
+from . import bookfiles, markdown, sandbox, typeset
 from .edition import Edition
 from .errors import PublishError
 from .manuscript import Chapter, Image, Manuscript
+from .sandbox import BoundedSandbox
 
 PROJECT = Path(__file__).resolve().parents[2]
 LAYOUTS = PROJECT / "layouts"
@@ -71,25 +73,50 @@ def font_faces(script: str) -> list[FontFace]:
     return [FontFace(f["family"], int(f["weight"]), FONTS / f["file"]) for f in table[script]]
 
 
+class _FolderLoader(jinja2.BaseLoader):
+    """A template (or an `{% include %}`) from the book's own layouts, else the project's: read only if
+    it is, after symlinks, a regular file inside its folder and within the size limit."""
+
+    def __init__(self, folders: list[Path]):
+        self.folders = folders
+
+    def get_source(self, environment, template):
+        for folder in self.folders:
+            path = folder.joinpath(*split_template_path(template))
+            if not os.path.lexists(path):
+                continue
+            data = bookfiles.read_bytes(path, "template", bookfiles.LAYOUT_BYTES, [folder])
+            mtime = path.stat().st_mtime_ns
+            return bookfiles.decode(data, path), str(path), lambda: _mtime(path) == mtime
+        raise jinja2.TemplateNotFound(template)
+
+
+def _mtime(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
 @cache   # one per layouts folder: Jinja keeps its compiled templates (and reloads a template edited since)
-def environment(book_layouts: Path | None) -> SandboxedEnvironment:
-    search = [str(book_layouts)] if book_layouts else []
-    return SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader(search + [str(LAYOUTS)]),
+def environment(book_layouts: Path | None) -> BoundedSandbox:
+    return BoundedSandbox(
+        loader=_FolderLoader(([book_layouts] if book_layouts else []) + [LAYOUTS]),
         undefined=jinja2.StrictUndefined,
         autoescape=True,
         keep_trailing_newline=True,
     )
 
 
-def _render(env: SandboxedEnvironment, name: str, **context) -> str:
+def _render(env: BoundedSandbox, name: str, **context) -> str:
     try:
-        return env.get_template(name).render(**context)
+        return sandbox.render(env.get_template(name), context)
     except jinja2.TemplateSyntaxError as exc:
         raise PublishError(f"template syntax error: {exc.message}", exc.filename or name, exc.lineno) from None
     except jinja2.TemplateNotFound as exc:
         raise PublishError(f"template {exc.name!r} not found", name) from None
-    except (jinja2.UndefinedError, jinja2.exceptions.SecurityError) as exc:
+    except (jinja2.TemplateError, sandbox.TemplateTimeout, RecursionError, TypeError, ValueError,
+            ArithmeticError, LookupError) as exc:   # whatever a template's expression can raise
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith(".j2")]
         where = frames[-1] if frames else None
         raise PublishError(f"template error: {exc}", where.filename if where else name,
@@ -152,7 +179,7 @@ def _context(edition: Edition, manuscript: Manuscript, fonts: list[dict]) -> dic
 def render_print(edition: Edition, manuscript: Manuscript, press: dict | None = None) -> PrintDocument:
     """`press` (from press.css_context) makes the print shop's CMYK PDF; None the screen PDF."""
     fonts = [{"family": f.family, "weight": f.weight, "url": f.path.as_uri()} for f in font_faces(edition.spec.script)]
-    layouts = results.fingerprint(LAYOUTS, manuscript.layouts) if edition.cache else ""
+    layouts = results.fingerprint(LAYOUTS, book_layouts=manuscript.layouts) if edition.cache else ""
     chapters = [
         RenderedChapter(ch.id, ch.title, "", _chapter_fragment(edition, layouts, n,
                                                                {i.src: i.path.as_uri() for i in ch.images}))
@@ -180,7 +207,7 @@ def render_epub(edition: Edition, manuscript: Manuscript) -> EpubDocuments:
     css_fonts = [{"family": f.family, "weight": f.weight, "url": "../" + epub_font_name(f)} for f in faces]
     context = _context(edition, manuscript, css_fonts)
     images: dict[str, Image] = {}
-    layouts = results.fingerprint(LAYOUTS, manuscript.layouts) if edition.cache else ""
+    layouts = results.fingerprint(LAYOUTS, book_layouts=manuscript.layouts) if edition.cache else ""
     chapters = []
     for n, ch in enumerate(edition.chapters):
         names = {}

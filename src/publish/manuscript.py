@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import difflib
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote
 
-import yaml
 from markdown_it.token import Token
 
-from . import markdown
+from . import bookfiles, markdown
 from .errors import PublishError
 
 OPENCC_CONFIGS = ("s2t", "s2tw", "s2twp", "s2hk")
@@ -26,6 +27,7 @@ SIGNATURES = (4, 16, 32)
 EDITION_KEYS = ("opencc", "corrections", "writing_mode")
 WRITING_MODES = ("horizontal-tb", "vertical-rl")
 CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f]")
+MAX_NAME_CHARS = 255   # a file name in book.yaml or a chapter
 IMAGE_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "gif": "image/gif"}
 
 
@@ -119,29 +121,8 @@ class Manuscript:
         return files
 
 
-def _key_lines(text: str) -> dict[str, int]:
-    """Line number of each top-level key, for messages that point at the line to fix."""
-    node = yaml.compose(text)
-    if not isinstance(node, yaml.MappingNode):
-        return {}
-    return {k.value: k.start_mark.line + 1 for k, _ in node.value}
-
-
-def _read_text(path: Path, what: str) -> str:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise PublishError(f"{what} not found", path, hint="check the path, relative to the book folder") from None
-    except OSError as exc:
-        raise PublishError(f"cannot read {what}: {exc.strerror}", path) from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise PublishError(
-            f"not UTF-8 (byte 0x{data[exc.start]:02X})", path, line,
-            hint="save the file as UTF-8 (e.g. iconv -f GB18030 -t UTF-8)",
-        ) from None
+def _read_text(root: Path, path: Path, what: str, limit: int) -> str:
+    text = bookfiles.decode(bookfiles.read_bytes(path, what, limit, [root]), path)
     control = CONTROL_CHARACTER.search(text)
     if control:
         raise PublishError(f"control character U+{ord(control.group()):04X} in the text", path,
@@ -158,6 +139,9 @@ def _book_file(root: Path, name: str, source: Path, line: int | None, what: str,
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", name) or name.startswith("/"):
         raise PublishError(f"{what} {name!r} is not a relative path", source, line,
                            hint="name files inside the book folder, relative to it")
+    if "\0" in name or len(name) > MAX_NAME_CHARS:
+        raise PublishError(f"{what} {name[:60]!r} is not a file name", source, line,
+                           hint=f"a name of at most {MAX_NAME_CHARS} characters, without NUL")
     path = (base or root) / name
     if not _inside(root, path):
         raise PublishError(f"{what} {name!r} is outside the book folder", source, line,
@@ -165,19 +149,12 @@ def _book_file(root: Path, name: str, source: Path, line: int | None, what: str,
     return path
 
 
-def _load_yaml(path: Path) -> tuple[dict, dict[str, int]]:
-    text = _read_text(path, "book.yaml")
-    try:
-        data = yaml.safe_load(text)
-        lines = _key_lines(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise PublishError(f"invalid YAML: {problem}", path, mark.line + 1 if mark else None,
-                           hint="check indentation and quoting on that line") from None
+def _load_yaml(root: Path, path: Path) -> tuple[dict, dict[str, int]]:
+    """book.yaml's keys and values, and the line of each top-level key for messages."""
+    data, node = bookfiles.load_yaml(path, "book.yaml", bookfiles.BOOK_YAML_BYTES, [root])
     if not isinstance(data, dict):
         raise PublishError("book.yaml must be a mapping of keys to values", path, 1)
-    return data, lines
+    return data, {k.value: k.start_mark.line + 1 for k, _ in node.value if isinstance(k.value, str)}
 
 
 def _check_keys(data: dict, allowed: tuple[str, ...], path: Path, lines: dict[str, int], where: str = "") -> None:
@@ -251,10 +228,8 @@ def _print(root: Path, data: dict, path: Path, lines: dict[str, int]) -> PrintSp
     icc = None
     if "icc" in settings:
         icc = _book_file(root, str(settings["icc"]), path, line, "ICC profile")
-        try:
-            header = icc.read_bytes()[:20]
-        except OSError:
-            raise PublishError(f"ICC profile {settings['icc']!r} not found", path, line) from None
+        header = bookfiles.read_bytes(icc, "ICC profile", bookfiles.ICC_BYTES, [root], path, line,
+                                      str(settings["icc"]))[:20]
         if header[16:20] != b"CMYK":
             raise PublishError(f"ICC profile {settings['icc']!r} is not a CMYK profile", path, line,
                                hint="the print output intent needs a CMYK (4-component) printer profile")
@@ -294,6 +269,9 @@ def _editions(root: Path, data: dict, path: Path, lines: dict[str, int]) -> dict
             raise PublishError(f"unknown edition {name!r}", path, line,
                                hint=f"did you mean {near[0]!r}?" if near else f"editions: {', '.join(EDITIONS)}")
         settings = settings or {}
+        if not isinstance(settings, dict):
+            raise PublishError(f"edition {name}'s settings must be a mapping, not {settings!r}", path, line,
+                               hint="e.g. zh-Hant: {opencc: s2tw}, or zh-Hant: {} for the defaults")
         _check_keys(settings, EDITION_KEYS, path, lines, f"in edition {name}: ")
         config = settings.get("opencc", "s2tw" if EDITIONS[name] == "Hant" else None)
         if config is not None and config not in OPENCC_CONFIGS:
@@ -303,8 +281,8 @@ def _editions(root: Path, data: dict, path: Path, lines: dict[str, int]) -> dict
         corrections = settings.get("corrections")
         if corrections is not None:
             corrections = _book_file(root, str(corrections), path, line, "correction table")
-            if not corrections.is_file():
-                raise PublishError(f"correction table {settings['corrections']!r} not found", path, line)
+            bookfiles.checked(corrections, "correction table", bookfiles.CORRECTIONS_BYTES, [root], path, line,
+                              str(settings["corrections"]))
         writing_mode = settings.get("writing_mode", "horizontal-tb")
         if writing_mode not in WRITING_MODES:
             raise PublishError(f"unknown writing_mode {writing_mode!r} for edition {name}", path, line,
@@ -323,20 +301,27 @@ def _images(root: Path, chapter: Path, tokens: list[Token]) -> list[Image]:
                 continue
             src = child.attrGet("src") or ""
             line = token.map[0] + 1 if token.map else None
-            path = _book_file(root, src, chapter, line, "image", base=chapter.parent)
-            if not path.is_file():
-                raise PublishError(f"image {src!r} not found", chapter, line,
-                                   hint="image paths are relative to the chapter file")
+            # markdown-it percent-encodes the target (图一.png -> %E5%9B%BE%E4%B8%80.png, a space -> %20)
+            name = unquote(src)
+            path = _book_file(root, name, chapter, line, "image", base=chapter.parent)
+            bookfiles.checked(path, "image", bookfiles.IMAGE_BYTES, [root], chapter, line, name)
+            too_big = PublishError(f"image {name!r} is over the limit of {bookfiles.IMAGE_PIXELS // 1_000_000} "
+                                   "megapixels", chapter, line, hint="scale it down: 300 dpi at the printed size is enough")
             try:
-                with PILImage.open(path) as img:
-                    img.verify()
-                    kind = (img.format or "").lower()
-                    size = img.size
-            except (UnidentifiedImageError, OSError, SyntaxError):
-                raise PublishError(f"image {src!r} is not a readable image", chapter, line,
-                                   hint="use PNG or JPEG") from None
+                with warnings.catch_warnings():   # Pillow warns from 89 megapixels; our limit is lower
+                    warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
+                    with PILImage.open(path) as img:
+                        kind, size = (img.format or "").lower(), img.size
+                        if size[0] * size[1] > bookfiles.IMAGE_PIXELS:   # from the header, before decoding
+                            raise too_big
+                        img.load()   # every pixel decoded: a corrupt or truncated file is refused, not printed
+            except PILImage.DecompressionBombError:   # Pillow's own refusal, past 179 megapixels
+                raise too_big from None
+            except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+                raise PublishError(f"image {name!r} is not a readable image", chapter, line,
+                                   hint="it is damaged or not an image: export it again as PNG or JPEG") from None
             if kind not in IMAGE_TYPES:
-                raise PublishError(f"image {src!r} is {kind or 'an unknown format'}", chapter, line,
+                raise PublishError(f"image {name!r} is {kind or 'an unknown format'}", chapter, line,
                                    hint="use PNG or JPEG")
             images.append(Image(src, path.resolve(), IMAGE_TYPES[kind], *size))
     return images
@@ -358,7 +343,7 @@ def _check_links(path: Path, tokens: list[Token]) -> None:
 
 
 def _chapter(root: Path, path: Path, number: int) -> Chapter:
-    text = _read_text(path, "chapter")
+    text = _read_text(root, path, "chapter", bookfiles.CHAPTER_BYTES)
     if not text.strip():
         raise PublishError("chapter is empty", path, 1, hint="write the chapter, or remove it from 'chapters'")
     tokens, env = markdown.parse(text)
@@ -382,7 +367,7 @@ def load(root: Path | str) -> Manuscript:
     path = root / "book.yaml"
     if not root.is_dir():
         raise PublishError("book folder not found", root, hint="pass --book DIR, the folder holding book.yaml")
-    data, lines = _load_yaml(path)
+    data, lines = _load_yaml(root, path)
     _check_keys(data, REQUIRED_KEYS + OPTIONAL_KEYS, path, lines)
     if data.get("chapters") == []:
         raise PublishError("the book has no chapters", path, lines.get("chapters"),
@@ -392,8 +377,8 @@ def load(root: Path | str) -> Manuscript:
             raise PublishError(f"missing required key {key!r}", path,
                                hint=f"book.yaml needs: {', '.join(REQUIRED_KEYS)}")
     slug = _string(data, "slug", path, lines)
-    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", slug):
-        raise PublishError(f"slug {slug!r} must be lower-case ASCII letters, digits and hyphens", path,
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,99}", slug):
+        raise PublishError(f"slug {slug[:60]!r} must be at most 100 lower-case ASCII letters, digits and hyphens", path,
                            lines.get("slug"), hint="the slug names the output files")
     identifier = _string(data, "identifier", path, lines)
     if not re.fullmatch(r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", identifier):
@@ -419,6 +404,9 @@ def load(root: Path | str) -> Manuscript:
         for number, name in enumerate(names, 1)
     ]
     layouts = root / "layouts"
+    if layouts.is_dir() and not _inside(root, layouts):
+        raise PublishError("the layouts folder is outside the book folder", layouts,
+                           hint="keep every file of the book inside its folder (a symlink out is refused)")
     return Manuscript(root.resolve(), slug, meta, _trim(data, path, lines), _editions(root, data, path, lines),
                       chapters, layouts if layouts.is_dir() else None, data.get("lint") or {},
                       _print(root, data, path, lines), _isbn(data, path, lines))
