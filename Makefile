@@ -2,7 +2,8 @@
 # make test   run the tests
 # make lint   check the manuscript's text (publish lint); make check runs it first
 # make pdf    print PDF (PDF/X), print cover and screen PDF of every edition
-# make check  lint, then check the built files: epubcheck, Ace, fonts, clreq typography, print preflight
+# make check  lint, then check the built files: epubcheck, Ace, fonts, clreq typography, print preflight,
+#             every PDF drawn and read alike by five engines
 # make proof  pictures under build/proof/: EPUB first screens (Chromium), PDF pages and spreads (pypdfium2)
 BOOK    ?= manuscript
 OUT     ?= build
@@ -28,6 +29,7 @@ pdf: $(PDFS) $(COVERS) $(SCREENS)
 epub: $(EPUBS)
 
 # Debian packages: WeasyPrint's Pango and HarfBuzz subsetter, Java for epubcheck, poppler for pdffonts, qpdf for preflight.
+# Ghostscript and MuPDF draw and read every PDF beside poppler, pdfium and pdf.js (publish engines).
 $(VENV)/.system-packages: .ci/system-packages.txt
 	bash .ci/install-system-packages
 	@mkdir -p $(VENV) && touch $@
@@ -56,10 +58,11 @@ test: $(VENV)/.installed node_modules/.installed
 lint: $(VENV)/.installed
 	$(PUBLISH) lint --book $(BOOK)
 
-check: lint $(PDFS) $(COVERS) $(EPUBS) node_modules/.installed
+check: lint $(PDFS) $(COVERS) $(SCREENS) $(EPUBS) node_modules/.installed
 	$(PUBLISH) check $(PDFS) $(EPUBS)
 	$(PUBLISH) proof $(PDFS)
 	$(PUBLISH) preflight $(PDFS) $(COVERS)
+	$(PUBLISH) engines --book $(BOOK) $(PDFS) $(COVERS) $(SCREENS)
 
 # Pictures to look at: EPUB first screens, and per print PDF its pages, a contact sheet of its spreads
 # (trim and bleed drawn) and its fullest spread, small (the README's pictures are copies of those: docs/).

@@ -58,6 +58,15 @@ def _check(args) -> int:
     return ExitCode.OK if all(r.passed for r in results) else ExitCode.CHECK_FAILED
 
 
+def _engines(args) -> int:
+    from .engines import check
+
+    results = check([Path(p) for p in args.files], Path(args.book))
+    for result in results:
+        print(result)
+    return ExitCode.OK if all(r.passed for r in results) else ExitCode.CHECK_FAILED
+
+
 def _preflight(args) -> int:
     from .preflight import preflight
 
@@ -134,6 +143,15 @@ def parser() -> argparse.ArgumentParser:
                                 description="Check built PDFs and EPUBs; exit 1 if any check fails.")
     check.add_argument("files", nargs="+", metavar="FILE", help="a built .pdf or .epub")
     check.set_defaults(run=_check)
+
+    engines = commands.add_parser("engines", help="draw and read PDFs with Ghostscript, MuPDF, poppler, pdfium "
+                                  "and pdf.js; they must agree", description="Render every page of each PDF at 100 dpi "
+                                  "with five engines and compare each with poppler's (at most 1 % of the pixels "
+                                  "differ, no engine prints a warning), and compare each engine's text of the body "
+                                  "pages with the edition's; exit 1 if any check fails.")
+    _book_option(engines)
+    engines.add_argument("files", nargs="+", metavar="PDF", help="a built .pdf, .cover.pdf or .screen.pdf of the book")
+    engines.set_defaults(run=_engines)
 
     snapshot = commands.add_parser("snapshot", help="draw the first screen of every EPUB document in Chromium",
                                    description="Render each EPUB document's first screen in headless Chromium "
