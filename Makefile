@@ -30,7 +30,6 @@ epub: $(EPUBS)
 
 # Debian packages: WeasyPrint's Pango and HarfBuzz subsetter, Java for epubcheck, poppler for pdffonts, qpdf for preflight,
 # Ghostscript and MuPDF to draw and read every PDF beside poppler, pdfium and pdf.js (publish engines).
-# Ghostscript and MuPDF draw and read every PDF beside poppler, pdfium and pdf.js (publish engines).
 $(VENV)/.system-packages: .ci/system-packages.txt
 	bash .ci/install-system-packages
 	@mkdir -p $(VENV) && touch $@
