@@ -2,6 +2,7 @@
 padding, the cover's spine and barcode; and the book.yaml keys that set them."""
 from __future__ import annotations
 
+import re
 import shutil
 
 import pikepdf
@@ -164,6 +165,9 @@ def test_x1a_is_pdf_14_without_transparency(signature_builds):
         assert pdf.pdf_version == "1.4"
         assert str(pdf.trailer.Info.GTS_PDFXVersion) == "PDF/X-1:2003"   # ISO 15930-4's spelling
         assert str(pdf.trailer.Info.GTS_PDFXConformance) == "PDF/X-1a:2003"
+        xmp = pdf.Root.Metadata.read_bytes().decode()   # the XMP says the same
+        assert set(re.findall(r"GTS_PDFXVersion>([^<]+)<", xmp)) == {"PDF/X-1:2003"}
+        assert set(re.findall(r"GTS_PDFXConformance>([^<]+)<", xmp)) == {"PDF/X-1a:2003"}
         for obj in pdf.objects:
             if isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)):
                 assert "/SMask" not in obj or obj.SMask == "/None"
