@@ -298,14 +298,13 @@ class Separation:
     total: float                # the highest sum of all plates at one pixel, per cent
 
 
-def separate(pdf: Path) -> list[Separation]:
-    """Each page's plates: tiffsep writes one 8-bit file per plate (process and spot), 255 = no ink."""
+def separate(pdf: Path) -> tuple[list[Separation], list[str]]:
+    """Each page's plates, and what Ghostscript printed: tiffsep writes one 8-bit file per plate (process
+    and spot), 255 = no ink."""
     _require("gs", "ghostscript")
     with tempfile.TemporaryDirectory() as tmp:
         messages = _run(["gs", "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=tiffsep", f"-r{DPI}",
                          "-dUseBleedBox", f"-sOutputFile={tmp}/p%04d.tif", str(pdf)])
-        if messages:
-            raise PublishError(f"Ghostscript could not separate the file: {summarise(messages)}", pdf)
         plates: dict[int, dict[str, Image.Image]] = {}
         for file in Path(tmp).glob("p*(*).tif"):
             found = re.fullmatch(r"p(\d+)\((.+)\)\.tif", file.name)
@@ -320,13 +319,15 @@ def separate(pdf: Path) -> list[Separation]:
         total = ImageMath.lambda_eval(lambda args: sum((255 - args[n] for n in named), start=0), **named)
         coverage = {name: (255 - image.getextrema()[0]) / 2.55 for name, image in plates[number].items()}
         separations.append(Separation(number, coverage, total.getextrema()[1] / 2.55))
-    return separations
+    return separations, messages
 
 
 def separations(pdf: Path, image_pages: set[int], cover: bool) -> tuple[bool, str]:
     """An interior page without images (text and rules are 100 % K) inks the Black plate only; no page's
     total area coverage exceeds MAX_TOTAL_COVERAGE."""
-    pages = separate(pdf)
+    pages, messages = separate(pdf)
+    if messages or not pages:
+        return False, f"Ghostscript separated no page: {summarise(messages) or 'no plates written'}"
     colour = [s for s in pages if not cover and s.page not in image_pages
               and any(v > 0 for plate, v in s.coverage.items() if plate != "Black")]
     heavy = [s for s in pages if s.total > MAX_TOTAL_COVERAGE + 0.5]

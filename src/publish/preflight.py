@@ -14,6 +14,7 @@ import pikepdf
 
 from . import font_codes, pdf_tidy
 from .checks import CheckResult
+from .engines import blank_renders, separations
 
 MM = 72 / 25.4
 MIN_DPI = 300
@@ -398,4 +399,7 @@ def preflight(path: Path, signature: int = 4, together: list[Path] = ()) -> list
         results += [("marks", *_marks(pdf)), ("info-pdfx", *_info_pdfx(pdf)), ("no-links", *_no_links(pdf)),
                     ("colour-spaces", *_colour_spaces(pdf)), ("subset-tags", *_subset_tags(pdf, others))]
     results.append(("qpdf", *_qpdf(path)))
+    # What a RIP would put on the plates, and whether Ghostscript and MuPDF draw what poppler draws.
+    image_pages = {int(where.split()[1]) for where, _ in walker.images}     # where: "page N …"
+    results += [("separations", *separations(path, image_pages, cover=count == 1)), ("renders", *blank_renders(path))]
     return [CheckResult(path, name, passed, detail) for name, passed, detail in results]
