@@ -71,12 +71,23 @@ def _require(program: str, package: str) -> None:
         raise PublishError(f"{program} not found", hint=f"apt-get install {package} (make installs it)")
 
 
-def ghostscript(pdf: Path, tmp: Path) -> Drawing:
+# Ghostscript's -q would also silence its summary of the errors it met in a PDF, so it runs without, and
+# these lines, which it prints for every file, are not messages.
+GHOSTSCRIPT_CHATTER = re.compile(r"GPL Ghostscript \S+ \(\d{4}-\d\d-\d\d\)|Copyright \(C\) \d{4} Artifex|"
+                                 r"This software is supplied under|see the file COPYING|"
+                                 r"Processing pages \d+ through \d+\.|Page \d+")
+
+
+def _ghostscript(*arguments: str) -> list[str]:
     _require("gs", "ghostscript")
-    common = ["gs", "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE"]
-    messages = _run([*common, "-sDEVICE=png16m", f"-r{DPI}", "-dTextAlphaBits=4", "-dGraphicsAlphaBits=4",
-                     f"-sOutputFile={tmp}/gs-%04d.png", str(pdf)])
-    messages += _run([*common, "-sDEVICE=txtwrite", f"-sOutputFile={tmp}/gs-%04d.txt", str(pdf)])
+    return [line for line in _run(["gs", "-dSAFER", "-dBATCH", "-dNOPAUSE", *arguments])
+            if not GHOSTSCRIPT_CHATTER.match(line)]
+
+
+def ghostscript(pdf: Path, tmp: Path) -> Drawing:
+    messages = _ghostscript("-sDEVICE=png16m", f"-r{DPI}", "-dTextAlphaBits=4", "-dGraphicsAlphaBits=4",
+                            f"-sOutputFile={tmp}/gs-%04d.png", str(pdf))
+    messages += _ghostscript("-sDEVICE=txtwrite", f"-sOutputFile={tmp}/gs-%04d.txt", str(pdf))
     return Drawing("ghostscript", _pngs(tmp, "gs-"), _texts(tmp, "gs-"), messages)
 
 
@@ -283,7 +294,8 @@ def blank_renders(pdf: Path) -> tuple[bool, str]:
         return False, "; ".join(f"{engine} draws p. {', '.join(map(str, pages[:8]))}"
                                 f"{' …' if len(pages) > 8 else ''} blank" for engine, pages in blank.items() if pages) \
             + f" (poppler inks {len(with_ink)} of {len(reference.pages)} pages)"
-    return True, f"Ghostscript and MuPDF ink all {len(with_ink)} pages poppler inks (of {len(reference.pages)})"
+    return True, (f"Ghostscript and MuPDF ink every page poppler inks inside the trim ({len(with_ink)} of "
+                  f"{len(reference.pages)})")
 
 
 MAX_TOTAL_COVERAGE = 300        # per cent: FOGRA39 (ISO 12647-2, coated paper)
@@ -301,10 +313,9 @@ class Separation:
 def separate(pdf: Path) -> tuple[list[Separation], list[str]]:
     """Each page's plates, and what Ghostscript printed: tiffsep writes one 8-bit file per plate (process
     and spot), 255 = no ink."""
-    _require("gs", "ghostscript")
     with tempfile.TemporaryDirectory() as tmp:
-        messages = _run(["gs", "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=tiffsep", f"-r{DPI}",
-                         "-dUseBleedBox", f"-sOutputFile={tmp}/p%04d.tif", str(pdf)])
+        messages = _ghostscript("-sDEVICE=tiffsep", f"-r{DPI}", "-dUseBleedBox", f"-sOutputFile={tmp}/p%04d.tif",
+                                str(pdf))
         plates: dict[int, dict[str, Image.Image]] = {}
         for file in Path(tmp).glob("p*(*).tif"):
             found = re.fullmatch(r"p(\d+)\((.+)\)\.tif", file.name)
