@@ -201,9 +201,11 @@ def finish(data: bytes, spec: PrintSpec, signature: int, folds: tuple[float, ...
         _to_cmyk(pdf, spec)
         last = pdf.pages[-1]
         for _ in range(padding(len(pdf.pages), signature)):
+            # No content stream of its own: qpdf writes an empty one as 0 bytes with /FlateDecode, which
+            # Ghostscript reports as "error reading a stream".
             pdf.pages.append(pikepdf.Page(pikepdf.Dictionary(
                 Type=pikepdf.Name.Page, MediaBox=last.MediaBox, TrimBox=last.TrimBox,
-                Resources=pikepdf.Dictionary(), Contents=pdf.make_stream(b""))))
+                Resources=pikepdf.Dictionary())))
         bleed = spec.bleed_mm * MM
         registration = _registration_colour(pdf)
         for page in pdf.pages:
