@@ -100,5 +100,8 @@ def tidy(data: bytes) -> bytes:
         name_subsets_by_program(pdf)
         drop_unused_colour_spaces(pdf)
         out = io.BytesIO()
-        pdf.save(out, deterministic_id=True, compress_streams=True)
+        # Object streams, as WeasyPrint writes them compressed: the structure tree is hundreds of
+        # small dictionaries.
+        pdf.save(out, deterministic_id=True, compress_streams=True,
+                 object_stream_mode=pikepdf.ObjectStreamMode.generate)
     return out.getvalue()
