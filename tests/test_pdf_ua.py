@@ -58,10 +58,11 @@ def _marked_runs(chars: list[dict]) -> list[tuple[int | None, str, dict]]:
 
 
 @pytest.mark.parametrize("name", EDITIONS)
-def test_every_structure_element_is_in_the_tree(manuscript_build, name):
+@pytest.mark.parametrize("book", ["manuscript_build", "sample_build"])
+def test_every_structure_element_is_in_the_tree(request, book, name):
     """Reachable from /StructTreeRoot, with /P its parent; every MCID drawn maps (ParentTree) to the
-    element holding it."""
-    with pikepdf.open(manuscript_build[name, "screen"]) as pdf:
+    element holding it. Also in the test book (footnotes, a table, a figure, three chapters)."""
+    with pikepdf.open(request.getfixturevalue(book)[name, "screen"]) as pdf:
         tree = _structure(pdf)
         reachable = {element.objgen for element, _ in tree}
         every = {o.objgen for o in pdf.objects if isinstance(o, pikepdf.Dictionary) and o.get("/Type") == "/StructElem"}
