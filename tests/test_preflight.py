@@ -13,7 +13,7 @@ from publish.preflight import preflight
 
 EDITIONS = ["zh-Hans", "zh-Hant"]
 CHECKS = ["pdfx", "output-intent", "boxes", "no-rgb", "fonts", "image-dpi", "page-count", "marks", "info-pdfx",
-          "no-links", "colour-spaces", "subset-tags", "qpdf"]
+          "no-links", "colour-spaces", "subset-tags", "qpdf", "separations", "renders"]
 
 
 @pytest.fixture(scope="module")

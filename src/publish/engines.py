@@ -358,7 +358,6 @@ def separations(pdf: Path, image_pages: set[int], cover: bool) -> tuple[bool, st
 # Running heads and folios lie within this of the trim's top or bottom edge (the print layout's
 # margins are 20 mm, 57 pt; its heads and folios sit 3-4 mm off the text block).
 MARGIN_PT = 50
-SPACE = re.compile(r"[^\S\n]+")          # whitespace within a line
 
 
 def squeeze(text: str) -> str:
@@ -395,10 +394,38 @@ def body_text(page_text: str, margins: list[str]) -> str:
 
 
 @dataclass(frozen=True)
+class Run:
+    """A stretch of the edition's text that the page draws with nothing else inside it: a heading's or a
+    paragraph's text up to a footnote call or an image. Table cells and list markers are not runs (an
+    engine reads a table row by row or cell by cell, and a marker is the layout's)."""
+    text: str
+    footnote: bool              # a footnote's text, drawn at the foot of a page, not after its call
+
+
+def edition_runs(chapters) -> list[Run]:
+    """The runs of the edition's chapters, in reading order."""
+    runs, in_footnote = [], 0
+    for chapter in chapters:
+        tokens = chapter.tokens
+        for before, token in zip([None, *tokens], tokens):
+            in_footnote += (token.type == "footnote_open") - (token.type == "footnote_close")
+            if token.type != "inline" or before is None or before.type not in ("paragraph_open", "heading_open"):
+                continue
+            pieces: list[list[str]] = [[]]
+            for child in token.children or []:
+                if child.type in ("text", "code_inline"):
+                    pieces[-1].append(child.content)
+                elif not child.type.endswith(("_open", "_close", "break")):   # a footnote call, an image
+                    pieces.append([])
+            runs += [Run("".join(p), bool(in_footnote)) for p in pieces if squeeze("".join(p))]
+    return runs
+
+
+@dataclass(frozen=True)
 class TextMatch:
     """One engine's body text against the edition's."""
     engine: str
-    characters: int             # the edition's, whitespace aside
+    characters: int             # the edition's, in its runs, whitespace aside
     wrong: str                  # where the first missing, extra or wrong character is ("" if none)
     spaces: list[str]           # each space put between two Chinese characters where the edition has none
 
@@ -416,36 +443,51 @@ class TextMatch:
         return f"{self.engine} " + "; ".join(problems)
 
 
-def _gaps(text: str) -> tuple[str, set[int], set[int]]:
-    """The text without whitespace, and the positions in it that whitespace precedes: (within a line,
-    across a line break)."""
-    chars, spaces, breaks = [], set(), set()
+def _gaps(text: str) -> tuple[str, set[int]]:
+    """The text without whitespace, and the positions in it that a space within a line precedes (not
+    a line break: a line of a PDF ends where it ends)."""
+    chars, spaces = [], set()
     for piece in re.split(r"(\s+)", text):
-        if not piece:
-            continue
-        if piece.isspace():
-            (breaks if "\n" in piece else spaces).add(len(chars))
-        else:
+        if piece.isspace() and "\n" not in piece:
+            spaces.add(len(chars))
+        elif not piece.isspace():
             chars.extend(piece)
-    return "".join(chars), spaces, breaks
+    return "".join(chars), spaces
 
 
-def match_text(engine: str, extracted: str, edition_text: str) -> TextMatch:
-    """Whitespace aside, the extracted text must be the edition's, character for character; and no space
-    may stand between two Chinese characters (Han or full-width marks) where the edition has none.
-    A line break may: a line of a PDF ends where it ends."""
+def _difference(got: str, start: int, run: str) -> str:
+    """Where a run is not found: from where its first characters are, the first character that differs."""
+    at = got.find(run[:2], start)
+    if at < 0:
+        return f"「{run[:16]}…」 not found"
+    n = next((i for i, (a, b) in enumerate(zip(got[at:], run)) if a != b), min(len(run), len(got) - at))
+    return f"「{got[at + max(0, n - 8):at + n + 8]}」 where the edition has 「{run[max(0, n - 8):n + 8]}」"
+
+
+# A footnote call as the Markdown renderer writes it (raised by the layout): not the edition's text, and
+# Ghostscript's txtwrite puts a raised call on a line of its own, before the line it is drawn on.
+FOOTNOTE_CALL = re.compile(r"\[\d+\]")
+
+
+def match_text(engine: str, extracted: str, runs: list[Run]) -> TextMatch:
+    """Whitespace aside, each run of the edition is in the extracted text, character for character, in
+    the edition's order (a footnote's anywhere); and no space stands between two Chinese characters
+    (Han or full-width marks) of a run where the edition has none."""
     from .proof import CJK
 
-    expected, expected_spaces, _ = _gaps(edition_text)
-    got, spaces, _ = _gaps(SPACE.sub(" ", extracted))
-    wrong = ""
-    if got != expected:
-        at = next((i for i, (a, b) in enumerate(zip(got, expected)) if a != b), min(len(got), len(expected)))
-        wrong = (f"differs at character {at + 1:,} of {len(expected):,}: 「{got[max(0, at - 8):at + 8]}」 "
-                 f"where the edition has 「{expected[max(0, at - 8):at + 8]}」")
-    inserted = [got[max(0, i - 6):i] + " " + got[i:i + 6] for i in sorted(spaces - expected_spaces)
-                if 0 < i < len(got) and CJK.match(got[i - 1]) and CJK.match(got[i])]
-    return TextMatch(engine, len(expected), wrong, inserted)
+    got, spaces = _gaps(FOOTNOTE_CALL.sub("", extracted))
+    at, wrong, inserted = 0, "", []
+    for run in runs:
+        text, expected = _gaps(run.text)
+        found = got.find(text, 0 if run.footnote else at)
+        if found < 0:
+            wrong = wrong or _difference(got, at, text)
+            continue
+        inserted += [got[max(0, i - 6):i] + " " + got[i:i + 6] for i in sorted(spaces)
+                     if found < i < found + len(text) and i - found not in expected
+                     and CJK.match(got[i - 1]) and CJK.match(got[i])]
+        at = at if run.footnote else found + len(text)
+    return TextMatch(engine, sum(len(squeeze(r.text)) for r in runs), wrong, inserted)
 
 
 def first_body_page(pdf: Path, title: str) -> int | None:
@@ -461,29 +503,29 @@ def first_body_page(pdf: Path, title: str) -> int | None:
     return None
 
 
-def text_matches(pdf: Path, drawings: dict[str, Drawing], edition_text: str, first_title: str) -> list[TextMatch]:
+def text_matches(pdf: Path, drawings: dict[str, Drawing], runs: list[Run], first_title: str) -> list[TextMatch]:
     """Every engine's text of the body pages (the first chapter's page to the end, running heads and
-    folios aside) against the edition's chapter text."""
+    folios aside) against the edition's runs."""
     first = first_body_page(pdf, first_title)
     if first is None:
         return []
     margins = margin_lines(pdf)
     return [match_text(engine, "\n".join(body_text(text, margins[n] if n < len(margins) else [])
-                                         for n, text in enumerate(drawing.texts) if n >= first), edition_text)
+                                         for n, text in enumerate(drawing.texts) if n >= first), runs)
             for engine, drawing in drawings.items()]
 
 
-def _edition_texts(book: Path) -> dict[str, tuple[str, str]]:
-    """Per edition of the book: (its chapter text, its first chapter's title)."""
+def _edition_texts(book: Path) -> dict[str, tuple[list[Run], str]]:
+    """Per edition of the book: (its runs, its first chapter's title)."""
     from . import manuscript
     from .build import labels
-    from .edition import make, plain_text
+    from .edition import make
 
     source = manuscript.load(book)
     texts = {}
     for name in source.editions:
         edition = make(source, name, labels(source))
-        texts[name] = plain_text(edition), edition.chapters[0].title
+        texts[name] = edition_runs(edition.chapters), edition.chapters[0].title
     return texts
 
 
@@ -507,13 +549,13 @@ def check(paths: list[Path], book: Path) -> list[CheckResult]:
         for path in paths:
             if not path.is_file():
                 raise PublishError("file not found: run make pdf first", path)
-            edition_text, first_title = editions[_edition_of(path, editions)]
+            runs, first_title = editions[_edition_of(path, editions)]
             drawings = draw(path, pdfjs=pdfjs)
             found = agreements(drawings)
             results.append(CheckResult(path, "engines", all(a.passed for a in found),
                                        f"{len(drawings[REFERENCE].pages)} pages at {DPI} dpi; largest difference "
                                        f"from poppler: " + ", ".join(str(a) for a in found if a.engine != REFERENCE)))
-            matches = text_matches(path, drawings, edition_text, first_title)
+            matches = text_matches(path, drawings, runs, first_title)
             results.append(CheckResult(path, "engine-text", all(m.passed for m in matches),
                                        "; ".join(map(str, matches)) if matches else "no body pages (a cover)"))
     return results
