@@ -32,7 +32,8 @@ ENGINES = ("poppler", "ghostscript", "mupdf", "pdfium", "pdf.js")
 BLUR_RADIUS = 1.0
 DIFFERENT_GREY = 64
 MAX_DIFFERENT = 0.01            # of a page's pixels
-INK_GREY = 128                  # darker than this (of 255) is ink, for "is this page blank?"
+INK_GREY = 224                  # darker than this (of 255) is ink, for "is this page blank?" (MuPDF draws a
+                                # 0.25 pt mark anti-aliased to grey 136 where poppler draws it black)
 PDFJS = PROJECT / "node_modules" / "pdfjs-dist"
 
 
@@ -337,8 +338,10 @@ def separations(pdf: Path, image_pages: set[int], cover: bool) -> tuple[bool, st
     """An interior page without images (text and rules are 100 % K) inks the Black plate only; no page's
     total area coverage exceeds MAX_TOTAL_COVERAGE."""
     pages, messages = separate(pdf)
-    if messages or not pages:
-        return False, f"Ghostscript separated no page: {summarise(messages) or 'no plates written'}"
+    if messages:
+        return False, f"Ghostscript printed: {summarise(messages)}"
+    if not pages:
+        return False, "Ghostscript wrote no plates"
     colour = [s for s in pages if not cover and s.page not in image_pages
               and any(v > 0 for plate, v in s.coverage.items() if plate != "Black")]
     heavy = [s for s in pages if s.total > MAX_TOTAL_COVERAGE + 0.5]
