@@ -543,6 +543,10 @@ def _edition_of(pdf: Path, names) -> str:
     return lang
 
 
+def _pages_count(n: int) -> str:
+    return f"{n} page" + ("s" if n != 1 else "")
+
+
 def check(paths: list[Path], book: Path) -> list[CheckResult]:
     """Two lines per PDF: the five engines draw it alike and print nothing; each one's text of the body
     pages is the edition's (a cover has no body pages: its text is not compared)."""
@@ -556,7 +560,7 @@ def check(paths: list[Path], book: Path) -> list[CheckResult]:
             drawings = draw(path, pdfjs=pdfjs)
             found = agreements(drawings)
             results.append(CheckResult(path, "engines", all(a.passed for a in found),
-                                       f"{len(drawings[REFERENCE].pages)} pages at {DPI} dpi; largest difference "
+                                       f"{_pages_count(len(drawings[REFERENCE].pages))} at {DPI} dpi; largest difference "
                                        f"from poppler: " + ", ".join(str(a) for a in found if a.engine != REFERENCE)))
             matches = text_matches(path, drawings, runs, first_title)
             results.append(CheckResult(path, "engine-text", all(m.passed for m in matches),
