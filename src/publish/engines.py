@@ -28,9 +28,11 @@ DPI = 100
 REFERENCE = "poppler"
 ENGINES = ("poppler", "ghostscript", "mupdf", "pdfium", "pdf.js")
 # A pixel differs when, after a Gaussian blur of this radius (so anti-aliasing, which each engine does
-# its own way, does not count), its grey level is this far from poppler's (of 255).
+# its own way, does not count), one of its colour channels is this far from poppler's (of 255). Engines
+# turn CMYK into RGB each their own way (MuPDF, built without colour management, the naive way: the
+# cover's red is 30 levels off poppler's); the plates are preflight's separations check.
 BLUR_RADIUS = 1.0
-DIFFERENT_GREY = 64
+DIFFERENT = 64
 MAX_DIFFERENT = 0.01            # of a page's pixels
 INK_GREY = 224                  # darker than this (of 255) is ink, for "is this page blank?" (MuPDF draws a
                                 # 0.25 pt mark anti-aliased to grey 136 where poppler draws it black)
@@ -216,13 +218,13 @@ def draw(pdf: Path, engines=ENGINES, pdfjs: PdfJs | None = None) -> dict[str, Dr
 
 
 def difference(page: Image.Image, reference: Image.Image) -> float:
-    """The fraction of pixels whose grey differs by DIFFERENT_GREY or more from the reference's, both
-    blurred; the pages are compared on their common size (engines round the page size differently)."""
+    """The fraction of pixels of which a colour channel differs by DIFFERENT or more from the reference's,
+    both blurred; the pages are compared on their common size (engines round the page size differently)."""
     width, height = min(page.width, reference.width), min(page.height, reference.height)
-    a, b = (im.crop((0, 0, width, height)).convert("L").filter(ImageFilter.GaussianBlur(BLUR_RADIUS))
-            for im in (page, reference))
-    histogram = ImageChops.difference(a, b).histogram()
-    return sum(histogram[DIFFERENT_GREY:]) / (width * height)
+    a, b = (im.crop((0, 0, width, height)).filter(ImageFilter.GaussianBlur(BLUR_RADIUS)) for im in (page, reference))
+    red, green, blue = ImageChops.difference(a, b).split()
+    histogram = ImageChops.lighter(ImageChops.lighter(red, green), blue).histogram()
+    return sum(histogram[DIFFERENT:]) / (width * height)
 
 
 def summarise(messages: list[str], limit: int = 3) -> str:
