@@ -162,3 +162,14 @@ def test_pdfjs_reads_a_gap_over_0_102_em_as_a_space(manuscript_build, tmp_path):
     with engines.PdfJs() as pdfjs:
         text = engines.draw(measured, ("pdf.js",), pdfjs)["pdf.js"].texts[7]
     assert text.split("\n") == ["中共", "中共", "中共", "中 共", "中 共"]
+
+
+def test_publish_engines_exit_codes(manuscript_build, tmp_path, capsys):
+    from publish import cli
+
+    assert cli.main(["engines", str(manuscript_build["zh-Hant", "cover"])]) == 0
+    assert "pass  engines" in capsys.readouterr().out
+    assert cli.main(["engines", str(tmp_path / "missing.pdf")]) == 2
+    assert capsys.readouterr().err.strip() == f"{tmp_path / 'missing.pdf'}: error: file not found: run make pdf first"
+    assert cli.main(["engines", "--book", str(SAMPLE), str(manuscript_build["zh-Hans", "screen"])]) == 1
+    assert "FAIL  engine-text" in capsys.readouterr().out
