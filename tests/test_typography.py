@@ -88,6 +88,24 @@ def test_the_rules_had_something_to_measure(pdfs, case):
         assert not rules[5].startswith("zh-Hans: 0 pairs"), rules[5]
 
 
+@pytest.mark.parametrize("case", [c for c in CASES if c[0] != "stress"], ids="-".join)
+def test_no_line_is_stretched_to_where_pdfjs_reads_spaces(pdfs, case):
+    """pdf.js reads a gap of 0.102 em between two glyphs as a space; a line that would need that much
+    takes one more unit instead, its line-end mark halved (zh-Hans) or hung (zh-Hant). Not the stress
+    book: its dense marks leave lines whose next unit ends in no mark (up to 0.166 em a gap), which
+    only squeezing marks mid-line would fit (issue 15)."""
+    largest = float(re.search(r"largest gap between Han ([0-9.]+) em", proof.measure(pdfs[case]).rules[3].figure)[1])
+    assert largest < weasyprint_cjk.MAX_STRETCH_EM + 0.0015 < 0.102
+
+
+def test_the_line_end_makes_room_in_each_script(pdfs):
+    """This book has one such line per edition (measured before: 0.103 em a gap, 27 spaces in pdf.js)."""
+    figures = {edition: proof.measure(pdfs["manuscript", "own trim", edition]).rules[0].figure
+               for edition in ("zh-Hans", "zh-Hant")}
+    assert "1 ending with a half-width mark" in figures["zh-Hans"], figures
+    assert "1 ending with a mark hung past the edge" in figures["zh-Hant"], figures
+
+
 def _paragraph_texts(book: Path, name: str) -> list[str]:
     """Each paragraph's, heading's and cell's text as the edition has it (alt text is not drawn)."""
     loaded = manuscript.load(book)
@@ -197,10 +215,11 @@ def test_clreq_breaks_at_element_boundaries(before, after, verdict):
 def test_the_extension_is_active_only_while_rendering():
     from weasyprint.layout import inline
 
-    original = inline.justify_line, inline.can_break_text
+    original = inline.justify_line, inline.can_break_text, inline.split_inline_box, inline.text_align
     with weasyprint_cjk.active():
         assert inline.justify_line is weasyprint_cjk.justify_line
-    assert (inline.justify_line, inline.can_break_text) == original
+        assert inline.split_inline_box is weasyprint_cjk.split_inline_box
+    assert (inline.justify_line, inline.can_break_text, inline.split_inline_box, inline.text_align) == original
 
 
 def test_the_extension_refuses_another_weasyprint(monkeypatch):

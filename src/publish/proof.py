@@ -216,13 +216,16 @@ def right_edges(blocks) -> dict[int, float]:
 
 def _rule1(justified, right, script) -> Rule:
     rule = Rule(1, "justified")
-    offs, halves = [], 0
+    offs, halves, hangs = [], 0, 0
     for block, line in justified:
         edge = right[line.page % 2]
         end = line.x1
         if script == "Hans" and line.text[-1] in CLOSING_MARKS and abs(end - line.em / 2 - edge) <= TOLERANCE_PT:
             end -= line.em / 2
             halves += 1
+        elif script == "Hant" and line.text[-1] in CLOSING_MARKS and abs(end - line.em - edge) <= TOLERANCE_PT:
+            end -= line.em              # a line-end mark hung past the edge (Traditional marks stay full)
+            hangs += 1
         # An indented block (a quotation) is narrower on both sides, a list only on the left.
         off = min(end - edge, end - edge + block.left, key=abs)
         offs.append(off)
@@ -231,7 +234,8 @@ def _rule1(justified, right, script) -> Rule:
     spread = max(offs) - min(offs) if offs else 0
     rule.figure = (f"{len(offs)} justified lines, right-edge spread {spread:.2f} pt, "
                    f"worst {max((abs(o) for o in offs), default=0):.2f} pt (limit {TOLERANCE_PT})"
-                   + (f", {halves} ending with a half-width mark" if halves else ""))
+                   + (f", {halves} ending with a half-width mark" if halves else "")
+                   + (f", {hangs} ending with a mark hung past the edge" if hangs else ""))
     return rule
 
 

@@ -2,9 +2,11 @@
 breaks clreq allows beside “ ”, and no Han–Latin gap at a line's edge.
 
 WeasyPrint 70 justifies only at spaces, and Pango allows no break on either side of “ ” (Unicode
-class QU). Active only inside `active()`; it replaces three functions of WeasyPrint's inline layout
-(can_break_text, justify_line, text_align), so it is written for, and checked against, one exact
-WeasyPrint version.
+class QU). A line that would be stretched past MAX_STRETCH_EM a gap takes one more unit instead, if
+its line-end mark can make room: halved in zh-Hans (clreq's first resort, squeezing), hung past the
+edge in Traditional text, whose marks stay full width. Active only inside `active()`; it replaces four
+functions of WeasyPrint's inline layout (can_break_text, split_inline_box, justify_line, text_align),
+so it is written for, and checked against, one exact WeasyPrint version.
 """
 from __future__ import annotations
 
@@ -34,6 +36,11 @@ NO_LINE_END = set("“‘（《「『〈【")
 MARKS = set("，。、；：？！“”‘’（）《》〈〉【】「」『』…—")
 OPENING_QUOTES = set("“‘")
 CLOSING_QUOTES = set("”’")
+# Marks whose glyph sits in the left half of its em (zh-Hans) or that may hang past the line's end.
+LINE_END_MARKS = set("，。、；：？！”’）》」』〉】")
+# pdf.js reads a gap of 0.102 em or more between two glyphs as a space (TRACKING_SPACE_FACTOR), so a
+# line stretched wider than this copies and searches with a space between every character.
+MAX_STRETCH_EM = 0.1
 
 
 def clreq_break(before: str, after: str) -> bool | None:
@@ -46,6 +53,7 @@ def clreq_break(before: str, after: str) -> bool | None:
 
 
 _pango_can_break_text = line_break.can_break_text
+_weasyprint_split_inline_box = inline.split_inline_box
 _weasyprint_justify_line = inline.justify_line
 _weasyprint_text_align = inline.text_align
 
@@ -62,8 +70,9 @@ class SpacedLayout(line_break.Layout):
     (none before the first or after the last), which is the inter-character spacing clreq asks for.
     Drawing re-creates the layout through set_text, so the spacing lives here."""
 
-    def __init__(self, style, spacing):
+    def __init__(self, style, spacing, halve_last=False):
         self.spacing = spacing
+        self.halve_last = halve_last
         super().__init__(style)
 
     def set_text(self, text, justify=False):
@@ -74,6 +83,13 @@ class SpacedLayout(line_break.Layout):
         attribute = pango.pango_attr_letter_spacing_new(round(self.spacing * TO_UNITS))
         attribute.start_index, attribute.end_index = 0, len(self.text.encode())
         pango.pango_attr_list_change(attributes, attribute)
+        if self.halve_last:
+            # The font's own half-width metrics (halt) for the line-end mark; inserted, not changed,
+            # so that Pango adds it to the style's features instead of replacing them.
+            halve = pango.pango_attr_font_features_new(b"halt 1")
+            halve.start_index = len(self.text[:-1].encode())
+            halve.end_index = len(self.text.encode())
+            pango.pango_attr_list_insert(attributes, halve)
         pango.pango_layout_set_attributes(self.layout, attributes)
 
 
@@ -116,7 +132,7 @@ def _spread(box, spacing, x_advance, junctions, unhalt=None):
             box.style = box.style.copy()
             box.style["font_feature_settings"] = "normal"
         if _gaps(box) or box is unhalt:
-            layout = SpacedLayout(box.style, spacing if _gaps(box) else 0)
+            layout = SpacedLayout(box.style, spacing if _gaps(box) else 0, getattr(box, "halve_last", False))
             layout.set_text(box.text)
             line, _ = layout.get_first_line()
             width, _ = line_break.line_size(line, box.style)
@@ -134,6 +150,69 @@ def _spread(box, spacing, x_advance, junctions, unhalt=None):
     else:
         box.translate(x_advance, 0)
     return x_advance
+
+
+def _gap_count(texts) -> int:
+    return sum(_gaps(b) for b in texts) + len(_junctions(texts))
+
+
+def _traditional(style) -> bool:
+    """Traditional Chinese keeps every mark full width (the proof's rule 5): its line end hangs."""
+    lang = (style["lang"] or "").lower()
+    return lang.startswith(("zh-hant", "zh-tw", "zh-hk", "zh-mo"))
+
+
+def split_inline_box(context, box, position_x, max_x, bottom_space, skip_stack, containing_block,
+                     absolute_boxes, fixed_boxes, line_placeholders, waiting_floats, line_children,
+                     first_letter_style, first_line_style):
+    """A justified Chinese line that would need more than MAX_STRETCH_EM a gap is laid out again with
+    room for one more unit, kept if that line ends with a mark whose halving (zh-Hans) or hanging
+    (Traditional) makes it fit; `line.cjk_end` tells text_align which, and by how much."""
+    collected = (absolute_boxes, fixed_boxes, line_placeholders, waiting_floats, line_children)
+    before = [len(items) for items in collected]
+    result = _weasyprint_split_inline_box(
+        context, box, position_x, max_x, bottom_space, skip_stack, containing_block, *collected,
+        first_letter_style, first_line_style)
+    line, resume_at = result[0], result[1]
+    if not isinstance(box, boxes.LineBox) or resume_at is None or box.style["text_align_all"] != "justify":
+        return result
+    em = box.style["font_size"]
+    gaps = _gap_count(list(_text_boxes(line)))
+    if not gaps or (max_x - position_x - line.width) / gaps <= MAX_STRETCH_EM * em:
+        return result
+    hang = _traditional(box.style)
+    room = em if hang else em / 2
+    retried = tuple([] for _ in collected)
+    again = _weasyprint_split_inline_box(
+        context, box, position_x, max_x + room, bottom_space, skip_stack, containing_block, *retried,
+        first_letter_style, first_line_style)
+    texts = list(_text_boxes(again[0]))
+    if not texts or texts[-1].text[-1:] not in LINE_END_MARKS or again[0].width <= line.width:
+        return result
+    if (hang and texts[-1].width < em) or (not hang and _halted(texts[-1])):
+        return result                  # a mark already halved, or too narrow to hang a full em
+    for items, count, replacement in zip(collected, before, retried):
+        del items[count:]
+        items.extend(replacement)
+    again[0].cjk_end = ("hang" if hang else "halve", room)
+    return again
+
+
+def _halve_last_mark(line) -> None:
+    """Set the line's last mark with the font's half-width metrics and narrow its boxes to match."""
+    path, box = [], line
+    while isinstance(box, (boxes.LineBox, boxes.InlineBox)):
+        path.append(box)
+        box = [c for c in box.children if c.is_in_normal_flow()][-1]
+    box.halve_last = True
+    layout = SpacedLayout(box.style, 0, halve_last=True)
+    layout.set_text(box.text)
+    first, _ = layout.get_first_line()
+    width, _ = line_break.line_size(first, box.style)
+    layout.deactivate()
+    for owner in path:
+        owner.width += width - box.width
+    box.width, box.pango_layout = width, layout
 
 
 def justify_line(context, line, extra_width):
@@ -174,7 +253,20 @@ def _edge_run(line, side):
 
 def text_align(context, line, available_width, last):
     """clreq puts no Han–Latin gap at a line's edge: a Latin run starting or ending the line loses
-    its margin on that side (the typesetting stage's margins stand for text-autospace)."""
+    its margin on that side (the typesetting stage's margins stand for text-autospace). A line that
+    split_inline_box let take one more unit has its last mark halved, or hung past the edge."""
+    end, room = getattr(line, "cjk_end", (None, 0))
+    if end == "halve":
+        _halve_last_mark(line)
+    elif end == "hang":
+        line.width -= room
+        offset = _align_edges(context, line, available_width, last)
+        line.width += room
+        return offset
+    return _align_edges(context, line, available_width, last)
+
+
+def _align_edges(context, line, available_width, last):
     run, ancestors = _edge_run(line, 0)
     if run is not None and run.margin_left:
         shift, run.margin_left = run.margin_left, 0
@@ -195,9 +287,11 @@ def text_align(context, line, available_width, last):
 @contextlib.contextmanager
 def active():
     """WeasyPrint lays out (and draws) Chinese lines the clreq way inside this block."""
-    inline.can_break_text, inline.justify_line, inline.text_align = can_break_text, justify_line, text_align
+    inline.can_break_text, inline.split_inline_box, inline.justify_line, inline.text_align = (
+        can_break_text, split_inline_box, justify_line, text_align)
     try:
         yield
     finally:
-        inline.can_break_text, inline.justify_line, inline.text_align = (
-            _pango_can_break_text, _weasyprint_justify_line, _weasyprint_text_align)
+        inline.can_break_text, inline.split_inline_box, inline.justify_line, inline.text_align = (
+            _pango_can_break_text, _weasyprint_split_inline_box, _weasyprint_justify_line,
+            _weasyprint_text_align)
