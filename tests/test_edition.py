@@ -61,7 +61,7 @@ def test_metadata_and_labels_are_converted(hant):
     assert [c.name for c in hant.meta.creators] == ["中共石家莊市委", "石家莊市人民政府"]
     assert hant.chapters[0].title == "傳承紅色基因 賡續奮鬥精神"
     assert hant.labels["contents"] == "目錄"
-    assert hant.meta.language == "zh-Hant"
+    assert hant.meta.language == "zh-Hant-TW"   # s2tw: Taiwan's standard forms
 
 
 def test_each_edition_has_its_own_stable_identifier(book, hans, hant):

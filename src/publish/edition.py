@@ -22,6 +22,9 @@ HANT_QUOTES = str.maketrans({"“": "「", "”": "」", "‘": "『", "’": "�
 # untouched and no phrase spans it, and no manuscript text contains it (control characters are refused).
 SEPARATOR = "\x1f"
 CONVERTED_META = ("title", "subtitle", "publisher", "rights", "description")
+# The region whose standard forms an OpenCC configuration writes: stores and reading systems read it from
+# the language tag (BCP 47). s2t writes OpenCC's own standard, no region's.
+OPENCC_REGIONS = {"s2tw": "TW", "s2twp": "TW", "s2hk": "HK"}
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,13 @@ class Edition:
 
     @property
     def lang(self) -> str:
-        return self.spec.name
+        """The BCP 47 tag of the text: zh-Hans, zh-Hant-TW (s2tw, s2twp), zh-Hant-HK (s2hk), zh-Hant (s2t)."""
+        return language_tag(self.spec)
+
+
+def language_tag(spec: EditionSpec) -> str:
+    region = OPENCC_REGIONS.get(spec.opencc or "")
+    return f"{spec.name}-{region}" if region else spec.name
 
 
 def _table(path: Path) -> bytes:
@@ -130,7 +139,7 @@ def make(manuscript: Manuscript, name: str, labels: dict[str, str], cache_dir: P
     keys = _keys(manuscript, conversion) if cache_dir else []
     meta = manuscript.meta
     if spec.opencc is None:
-        meta = dataclasses.replace(meta, language=name, identifier=identifier)
+        meta = dataclasses.replace(meta, language=language_tag(spec), identifier=identifier)
         return Edition(spec, meta, manuscript.chapters, dict(labels), cache_dir, keys)
 
     chapters = [dataclasses.replace(ch, tokens=_copy_tokens(ch.tokens)) for ch in manuscript.chapters]
@@ -162,7 +171,7 @@ def make(manuscript: Manuscript, name: str, labels: dict[str, str], cache_dir: P
     chapters = [dataclasses.replace(ch, title=next(converted)) for ch in chapters]
     meta = dataclasses.replace(
         meta,
-        language=name,
+        language=language_tag(spec),
         identifier=identifier,
         **{k: next(converted) for k in CONVERTED_META},
         creators=tuple(dataclasses.replace(c, name=next(converted)) for c in meta.creators),

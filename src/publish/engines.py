@@ -536,10 +536,12 @@ def _edition_of(pdf: Path, names) -> str:
 
     with pikepdf.open(pdf) as document:
         lang = str(document.Root.get("/Lang", ""))
-    if lang not in names:
-        raise PublishError(f"the PDF's language {lang or '(none)'} is none of the book's editions "
-                           f"({', '.join(names)})", pdf, hint="check it with --book set to the book it was built from")
-    return lang
+    # an edition's tag may name a region after its name: zh-Hant-TW is the zh-Hant edition
+    for name in names:
+        if lang == name or lang.startswith(name + "-"):
+            return name
+    raise PublishError(f"the PDF's language {lang or '(none)'} is none of the book's editions "
+                       f"({', '.join(names)})", pdf, hint="check it with --book set to the book it was built from")
 
 
 def _pages_count(n: int) -> str:

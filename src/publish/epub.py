@@ -21,6 +21,15 @@ def _item(uid: str, file_name: str, media_type: str, content: bytes | str, prope
 
 
 OPF = "EPUB/content.opf"
+# Apple Books (and epub.js) show an EPUB's own fonts only when this file says so.
+APPLE_DISPLAY_OPTIONS = "META-INF/com.apple.ibooks.display-options.xml"
+APPLE_DISPLAY_OPTIONS_XML = b"""<?xml version="1.0" encoding="UTF-8"?>
+<display_options>
+  <platform name="*">
+    <option name="specified-fonts">true</option>
+  </platform>
+</display_options>
+"""
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
@@ -49,17 +58,18 @@ def accessibility_metadata(book: epub.EpubBook, summary: str) -> None:
 
 
 def _reproducible_zip(data: bytes, when: datetime, lang: str) -> bytes:
-    """ebooklib stamps each entry with the current time; rewrite the zip with fixed dates and order."""
+    """ebooklib stamps each entry with the current time; rewrite the zip with fixed dates and order, and add
+    Apple's display options (ebooklib writes no file of its own into META-INF)."""
     date_time = max(when, datetime(1980, 1, 1, tzinfo=timezone.utc)).timetuple()[:6]
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
-        names = src.namelist()
+        names = src.namelist() + [APPLE_DISPLAY_OPTIONS]
         names.sort(key=lambda n: (n != "mimetype", n != "META-INF/container.xml", n))
         for name in names:
             info = zipfile.ZipInfo(name, date_time)
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
-            content = src.read(name)
+            content = APPLE_DISPLAY_OPTIONS_XML if name == APPLE_DISPLAY_OPTIONS else src.read(name)
             if name == OPF:
                 content = _package_language(content, lang)
             dst.writestr(info, content, compresslevel=9)
