@@ -21,14 +21,19 @@ SCRIPTS = {"zh-Hans": "sc", "zh-Hant": "tc"}
 @pytest.mark.parametrize("name, vertical", [("zh-Hans", False), ("zh-Hant", True)])
 def test_documents_flow_in_the_editions_direction_in_the_books_fonts(manuscript_build, name, vertical):
     views = browser.view_epub(manuscript_build[name, "epub"])
-    assert [v.file for v in views] == ["EPUB/cover.xhtml", "EPUB/nav.xhtml", "EPUB/text/ch01.xhtml"]
+    assert [v.file for v in views] == ["EPUB/cover.xhtml", "EPUB/title-page.xhtml", "EPUB/copyright-page.xhtml",
+                                       "EPUB/nav.xhtml", "EPUB/text/ch01.xhtml"]
+    shown = {view.file: view.text for view in views}   # the title and copyright pages, as Chromium shows them
+    assert ("传承红色基因" if name == "zh-Hans" else "傳承紅色基因") in shown["EPUB/title-page.xhtml"]
+    assert ("版次" if name == "zh-Hans" else "版權所有·翻印必究") in shown["EPUB/copyright-page.xhtml"]
     for view in views:
         assert view.writing_mode == ("vertical-rl" if vertical else "horizontal-tb"), view.file
         assert view.fallback == {}, f"{view.file} fell back to {view.fallback}"
         assert view.png.startswith(b"\x89PNG")
     for view in views[1:]:
         assert view.vertical == vertical, view.file
-        assert set(view.fonts) == {f"NotoSerifCJK{SCRIPTS[name]}-Regular", f"NotoSerifCJK{SCRIPTS[name]}-Bold"}
+        weights = ("Regular",) if view.file == "EPUB/copyright-page.xhtml" else ("Regular", "Bold")   # no bold there
+        assert set(view.fonts) == {f"NotoSerifCJK{SCRIPTS[name]}-{weight}" for weight in weights}, view.file
     chapter = views[-1]
     if vertical:   # 1947年11月12日: 11 and 12 upright side by side, each in one character's square
         assert len(chapter.upright_numbers) >= 10 and all(chapter.upright_numbers)

@@ -29,9 +29,9 @@ def test_print_document_has_front_matter_and_every_chapter():
 def test_epub_documents_are_well_formed_xhtml_in_the_editions_language():
     book, edition = edition_of(SAMPLE, "zh-Hant")
     docs = layouts.render_epub(edition, book)
-    for xhtml in [x for _, x in docs.chapters] + [docs.nav, docs.cover_page]:
+    for xhtml in [x for _, x in docs.chapters] + [docs.nav, docs.cover_page, *docs.front_matter.values()]:
         root = etree.fromstring(xhtml.encode())
-        assert root.get("lang") == "zh-Hant"
+        assert root.get("lang") == "zh-Hant-TW"   # s2tw: Taiwan's standard forms
     assert "目錄" in docs.nav
     assert [ch.file for ch, _ in docs.chapters] == ["text/ch01.xhtml", "text/ch02.xhtml", "text/ch03.xhtml"]
     assert list(docs.images) == ["images/image001.png"]

@@ -23,7 +23,7 @@ VIEWPORT = {"width": 600, "height": 900}   # a phone-sized first screen
 # Where the first two characters of the first paragraph sit says which way the text runs.
 FLOW = """() => {
   const mode = getComputedStyle(document.documentElement).writingMode;
-  const p = document.querySelector("p") || document.querySelector("h1");
+  const p = document.querySelector("p") || document.querySelector("h1") || document.querySelector("dd");
   const node = p && document.createTreeWalker(p, NodeFilter.SHOW_TEXT).nextNode();
   if (!node || node.length < 2) return {dx: 0, dy: 0, mode: mode};
   const at = (i) => { const r = document.createRange(); r.setStart(node, i); r.setEnd(node, i + 1);
@@ -48,6 +48,7 @@ class DocumentView:
     fallback: dict[str, int]       # system fonts Chromium fell back to (must be empty)
     png: bytes                     # the first screen
     upright_numbers: list[bool]    # per .tcy span: does it take one character's square?
+    text: str                      # what it shows as text (innerText of <body>)
 
 
 def _spine(root: Path) -> list[str]:
@@ -93,7 +94,8 @@ def view_epub(epub: Path) -> list[DocumentView]:
                 # Page.captureScreenshot, not Playwright's screenshot: the latter draws vertical-rl pages blank.
                 png = base64.b64decode(cdp.send("Page.captureScreenshot", {"format": "png"})["data"])
                 views.append(DocumentView(file, flow["mode"], flow["dy"] > 0 and abs(flow["dx"]) < 1,
-                                          fonts, fallback, png, page.evaluate(UPRIGHT)))
+                                          fonts, fallback, png, page.evaluate(UPRIGHT),
+                                          page.evaluate("document.body.innerText")))
         finally:
             browser.close()
             shutil.rmtree(profile, ignore_errors=True)

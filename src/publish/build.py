@@ -150,13 +150,10 @@ def _editions(book: manuscript.Manuscript, numbered: list[tuple[int, str]], tota
         faces = layouts.font_faces(edition.spec.script)
         fonts.check_coverage(printed_pieces(book, edition), faces)
         if "pdf" in formats:
-            from . import cover_print, pdf, press
+            from . import cover_print, interior as interiors
             date = when.strftime("%Y-%m-%dT%H:%M:%SZ")
             progress(f"{stage}: PDF for print and for screen (WeasyPrint, PDF/X and PDF/UA-1)")
-            document = layouts.render_print(edition, book, press.css_context(book.print))
-            interior, screen = pdf.render(document, book.root, date, press.VARIANTS[book.print.pdfx],
-                                          press.resolution_check(book), compress=False, screen=True)
-            interior = press.finish(interior, book.print, book.print.signature)
+            interior, screen = interiors.render(edition, book, date)
             progress(f"{stage}: PDF cover for print")
             cover_pdf = cover_print.render(edition, book, cover_print.page_count(interior), date)
             for kind, data in (("screen", screen), ("cover", cover_pdf), ("pdf", interior)):
@@ -167,7 +164,8 @@ def _editions(book: manuscript.Manuscript, numbered: list[tuple[int, str]], tota
             from . import epub
             progress(f"{stage}: EPUB (cover, font subsets)")
             docs = layouts.render_epub(edition, book)
-            everything = "".join(x for _, x in docs.chapters) + docs.nav + docs.cover_page
+            everything = "".join([*(x for _, x in docs.chapters), docs.nav, docs.cover_page,
+                                  *docs.front_matter.values()])
             subsets = {layouts.epub_font_name(face): fonts.subset_otf(face, everything) for face in faces}
             data = epub.build(edition, docs, _cover_png(docs.cover_html, book, out_dir / ".cache"), subsets, when)
             path = out_dir / f"{book.slug}.{name}.epub"

@@ -104,13 +104,15 @@ def build(edition: Edition, docs: EpubDocuments, cover_png: bytes, fonts: dict[s
         book.add_item(_item(f"image{n:03d}", name, image.media_type, image.path.read_bytes()))
 
     cover = _item("cover", COVER_PAGE, "application/xhtml+xml", docs.cover_page)
+    front = [_item(name.removesuffix(".xhtml"), name, "application/xhtml+xml", xhtml)
+             for name, xhtml in docs.front_matter.items()]
     nav = _item("nav", "nav.xhtml", "application/xhtml+xml", docs.nav, ["nav"])
     chapters = [_item(ch.id, ch.file, "application/xhtml+xml", xhtml) for ch, xhtml in docs.chapters]
-    for item in (cover, nav, *chapters):
+    for item in (cover, *front, nav, *chapters):
         book.add_item(item)
     book.add_item(epub.EpubNcx())
     book.toc = [epub.Link(ch.file, ch.title, ch.id) for ch, _ in docs.chapters]
-    book.spine = [cover, nav, *chapters]
+    book.spine = [cover, *front, nav, *chapters]   # the print book's order: title, copyright, contents
 
     raw = io.BytesIO()
     # Not compressed here: _reproducible_zip writes every entry again, and compresses it then.

@@ -19,6 +19,7 @@ from . import cache as results   # `cache` is functools.cache here
 from . import bookfiles, markdown, sandbox, typeset
 from .edition import Edition
 from .errors import PublishError
+from .imprint import Imprint, imprint
 from .manuscript import Chapter, Image, Manuscript
 from .sandbox import BoundedSandbox
 
@@ -53,12 +54,18 @@ class EpubDocuments:
     chapters: list[tuple[RenderedChapter, str]]   # chapter, its XHTML document
     nav: str
     cover_page: str
+    front_matter: dict[str, str]                  # file name in the EPUB -> XHTML: title page, copyright page
     css: str
     cover_html: str                               # drawn into the cover image
     images: dict[str, Image]                      # file name in the EPUB -> source image
 
 
 COVER_PAGE = "cover.xhtml"
+TITLE_PAGE = "title-page.xhtml"
+COPYRIGHT_PAGE = "copyright-page.xhtml"
+# The print book's title and copyright pages in the EPUB, in reading order:
+# file name -> (its template in layouts/common/, the label that titles it)
+FRONT_MATTER = {TITLE_PAGE: ("title-page", "title_page"), COPYRIGHT_PAGE: ("copyright-page", "copyright")}
 COVER_IMAGE = "images/cover.png"
 STYLESHEET = "styles/book.css"
 
@@ -121,7 +128,8 @@ def _render(env: BoundedSandbox, name: str, **context) -> str:
         where = frames[-1] if frames else None
         raise PublishError(f"template error: {exc}", where.filename if where else name,
                            where.lineno if where else None,
-                           hint="templates see: meta, labels, chapters, lang, fonts, trim, creators_line, writing_mode") from None
+                           hint="templates see: meta, labels, chapters, lang, fonts, trim, creators_line, writing_mode, "
+                                "imprint") from None
 
 
 def creators_line(edition: Edition) -> str:
@@ -163,7 +171,8 @@ def _chapter_fragment(edition: Edition, layouts: str, index: int, image_src: dic
                       lambda: _chapter_html(chapter, image_src, edition.spec.script, vertical))
 
 
-def _context(edition: Edition, manuscript: Manuscript, fonts: list[dict]) -> dict:
+def _context(edition: Edition, manuscript: Manuscript, fonts: list[dict], record: Imprint | None = None) -> dict:
+    """`record`: the copyright page's 版本记录; default: its lines that need no printed sheets (the EPUB's)."""
     return {
         "meta": edition.meta,
         "lang": edition.lang,
@@ -173,11 +182,15 @@ def _context(edition: Edition, manuscript: Manuscript, fonts: list[dict]) -> dic
         "fonts": fonts,
         "trim": {"width": manuscript.trim_mm[0], "height": manuscript.trim_mm[1]},
         "writing_mode": edition.spec.writing_mode,
+        "imprint": record or imprint(manuscript.imprint, edition.name, edition.spec.script, edition.meta.date,
+                                        manuscript.isbn),
     }
 
 
-def render_print(edition: Edition, manuscript: Manuscript, press: dict | None = None) -> PrintDocument:
-    """`press` (from press.css_context) makes the print shop's CMYK PDF; None the screen PDF."""
+def render_print(edition: Edition, manuscript: Manuscript, press: dict | None = None,
+                 record: Imprint | None = None) -> PrintDocument:
+    """`press` (from press.css_context) makes the print shop's CMYK PDF; None the screen PDF. `record`:
+    the figures of the copyright page, measured on a layout of this document (interior.py)."""
     fonts = [{"family": f.family, "weight": f.weight, "url": f.path.as_uri()} for f in font_faces(edition.spec.script)]
     layouts = results.fingerprint(LAYOUTS, book_layouts=manuscript.layouts) if edition.cache else ""
     chapters = [
@@ -186,7 +199,8 @@ def render_print(edition: Edition, manuscript: Manuscript, press: dict | None = 
         for n, ch in enumerate(edition.chapters)
     ]
     env = environment(manuscript.layouts)
-    html = _render(env, "print/book.html.j2", chapters=chapters, press=press, **_context(edition, manuscript, fonts))
+    html = _render(env, "print/book.html.j2", chapters=chapters, press=press,
+                   **_context(edition, manuscript, fonts, record))
     return PrintDocument(html, manuscript.root.resolve().as_uri() + "/")
 
 
@@ -223,9 +237,13 @@ def render_epub(edition: Edition, manuscript: Manuscript) -> EpubDocuments:
     return EpubDocuments(
         chapters=documents,
         nav=_render(env, "epub/nav.xhtml.j2", chapters=nav_chapters, cover_page=COVER_PAGE,
+                    title_page=TITLE_PAGE, copyright_page=COPYRIGHT_PAGE,
                     **{**page, "stylesheet": STYLESHEET}),
         cover_page=_render(env, "epub/cover.xhtml.j2", cover_image=COVER_IMAGE,
                            **{**page, "stylesheet": STYLESHEET}),
+        front_matter={file: _render(env, "epub/front-matter.xhtml.j2", page=name, page_title=edition.labels[label],
+                                    **{**page, "stylesheet": STYLESHEET})
+                      for file, (name, label) in FRONT_MATTER.items()},
         css=_render(env, "epub/book.css.j2", **context),
         cover_html=_render(env, "cover/cover.html.j2",
                            **{**context, "fonts": [{"family": f.family, "weight": f.weight, "url": f.path.as_uri()}

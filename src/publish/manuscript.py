@@ -12,6 +12,7 @@ from markdown_it.token import Token
 
 from . import bookfiles, markdown
 from .errors import PublishError
+from .imprint import ImprintSpec, settings as imprint_settings
 
 OPENCC_CONFIGS = ("s2t", "s2tw", "s2twp", "s2hk")
 EDITIONS = {  # edition name -> script of its fonts
@@ -20,7 +21,7 @@ EDITIONS = {  # edition name -> script of its fonts
 }
 REQUIRED_KEYS = ("slug", "title", "creators", "language", "identifier", "chapters")
 OPTIONAL_KEYS = ("subtitle", "date", "publisher", "rights", "description", "trim", "editions", "lint",
-                 "print", "isbn")
+                 "print", "isbn", "imprint")
 PRINT_KEYS = ("pdfx", "icc", "bleed_mm", "signature", "caliper_mm")
 PDFX_VERSIONS = ("x-4", "x-1a")
 SIGNATURES = (4, 16, 32)
@@ -107,6 +108,7 @@ class Manuscript:
     lint: dict = field(default_factory=dict)  # book.yaml's `lint:` as written; checked by publish.lint
     print: PrintSpec = field(default_factory=PrintSpec)
     isbn: str = ""                 # 13 digits, check digit verified; printed as an EAN-13 on the cover
+    imprint: ImprintSpec = field(default_factory=ImprintSpec)   # 版次, 印次, 定价 (the rest is computed)
 
     def input_files(self) -> list[Path]:
         """Every file of the book the build reads: what dates it (build.source_date), nothing else in
@@ -407,6 +409,8 @@ def load(root: Path | str) -> Manuscript:
     if layouts.is_dir() and not _inside(root, layouts):
         raise PublishError("the layouts folder is outside the book folder", layouts,
                            hint="keep every file of the book inside its folder (a symlink out is refused)")
-    return Manuscript(root.resolve(), slug, meta, _trim(data, path, lines), _editions(root, data, path, lines),
+    editions = _editions(root, data, path, lines)
+    return Manuscript(root.resolve(), slug, meta, _trim(data, path, lines), editions,
                       chapters, layouts if layouts.is_dir() else None, data.get("lint") or {},
-                      _print(root, data, path, lines), _isbn(data, path, lines))
+                      _print(root, data, path, lines), _isbn(data, path, lines),
+                      imprint_settings(data.get("imprint"), list(editions), path, lines.get("imprint")))
