@@ -11,7 +11,10 @@ from lxml import etree
 
 from conftest import SAMPLE, build_book
 from extract import squeeze, xhtml_body_text
-from publish import browser, checks
+from publish import layouts, manuscript
+from publish.build import labels
+from publish.edition import make
+from publish.imprint import Layout, imprint
 
 EPUB_NS = "{http://www.idpf.org/2007/ops}"
 XHTML = "{http://www.w3.org/1999/xhtml}"
@@ -94,3 +97,16 @@ def test_isbn_price_edition_and_printing_from_book_yaml(tmp_path):
     hant = [squeeze(line) for line in _print_page(built["zh-Hant", "pdf"], "標識符")]
     assert hant[-3:] == ["定價NT$280", "ISBN9787020002207", "版權所有·翻印必究"]
     assert {"出版者測試出版社", "出版日期2026-11-27"} <= set(hant)
+
+
+def test_a_books_own_copyright_page_replaces_it_in_both_formats(tmp_path):
+    book = tmp_path / "book"
+    shutil.copytree(SAMPLE, book)
+    (book / "layouts" / "common").mkdir(parents=True)
+    (book / "layouts" / "common" / "copyright-page.html.j2").write_text(
+        '<section class="copyright-page"><p>本书版本记录：{{ imprint.book_format }}</p></section>\n', encoding="utf-8")
+    loaded = manuscript.load(book)
+    edition = make(loaded, "zh-Hans", labels(loaded))
+    assert "<p>本书版本记录：None</p>" in layouts.render_epub(edition, loaded).front_matter["copyright-page.xhtml"]
+    record = imprint(loaded.imprint, "zh-Hans", "Hans", edition.meta.date, "", loaded.trim_mm, Layout(12, 28, 24))
+    assert "<p>本书版本记录：850 mm × 1168 mm　1/32</p>" in layouts.render_print(edition, loaded, record=record).html
