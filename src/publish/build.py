@@ -1,18 +1,21 @@
 """The pipeline, stage after stage: manuscript → edition → layouts → PDF / EPUB, each output atomic."""
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from . import edition as editions
-from . import bookfiles, cache, fonts, layouts, manuscript
+from . import bookfiles, cache, fonts, layouts, manuscript, output
 from .errors import PublishError
-from .output import write_atomic
 
 FORMATS = ("pdf", "epub")
+PR_SET_PDEATHSIG = 1   # prctl(2): the signal a process gets when its parent dies
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,8 @@ def _cover_png(html: str, book: manuscript.Manuscript, cache_dir: Path) -> bytes
 
 
 def build(book_dir: Path, out_dir: Path, formats=FORMATS, edition_names=None, progress=print) -> list[Output]:
+    """Every edition's files, renamed into `out_dir` only when all of them are made: a build that fails
+    leaves every previous output as it was, and no temporary file."""
     progress(f"manuscript: reading {book_dir}/book.yaml")
     book = manuscript.load(book_dir)
     names = list(edition_names or book.editions)
@@ -98,33 +103,62 @@ def build(book_dir: Path, out_dir: Path, formats=FORMATS, edition_names=None, pr
             raise PublishError(f"edition {name!r} is not in this book", book.root / "book.yaml",
                                hint=f"its editions: {', '.join(book.editions)}")
     when = source_date(book)
+    output.prepare(out_dir)
     numbered = list(enumerate(names, 1))
     if min(len(names), os.cpu_count() or 1) == 1:
-        return _editions(book, numbered, len(names), formats, out_dir, when, progress)
-    # Editions are independent and WeasyPrint is CPU-bound Python: one process per edition. Forked, so
-    # the parsed manuscript and the progress callback are inherited, not pickled.
+        made = _editions(book, numbered, len(names), formats, out_dir, when, progress)
+    else:
+        made = _in_parallel(book, numbered, formats, out_dir, when, progress)
+    output.commit([staged for _, staged in made])
+    return [made_output for made_output, _ in made]
+
+
+def _in_parallel(book: manuscript.Manuscript, numbered: list[tuple[int, str]], formats, out_dir: Path,
+                 when: datetime, progress) -> list[tuple[Output, output.Staged]]:
+    """Editions are independent and WeasyPrint is CPU-bound Python: one process per edition. Forked, so
+    the parsed manuscript and the progress callback are inherited, not pickled."""
     context = multiprocessing.get_context("fork")
     pipes = [context.Pipe(duplex=False) for _ in numbered]
-    workers = [context.Process(target=_edition_process, args=(send, book, [job], len(names), formats, out_dir,
-                                                             when, progress))
+    workers = [context.Process(target=_edition_process, args=(send, os.getpid(), book, [job], len(numbered), formats,
+                                                             out_dir, when, progress))
                for (_, send), job in zip(pipes, numbered)]
     for worker in workers:
         worker.start()
+    replies = []
     try:
-        replies = [_reply(worker, receive) for worker, (receive, _) in zip(workers, pipes)]
-    finally:   # Ctrl-C reaches the workers too: they clean up their temporary files and exit
-        for worker in workers:
-            worker.join(timeout=10)
-            if worker.is_alive():
-                worker.terminate()
-    for kind, value in replies:
-        if kind == "error":
-            raise value
-    return [o for _, part in replies for o in part]
+        for worker, (receive, _) in zip(workers, pipes):
+            replies.append(_reply(worker, receive))
+    except BaseException:   # Ctrl-C (the workers get it too and remove their files), or a worker died
+        _stop(workers)
+        late = [receive.recv() for receive, _ in pipes[len(replies):] if receive.poll()]
+        output.discard(_staged(replies + late))
+        raise
+    _stop(workers)
+    errors = [value for kind, value in replies if kind == "error"]
+    if errors:
+        output.discard(_staged(replies))
+        raise errors[0]
+    return [made for _, part in replies for made in part]
 
 
-def _edition_process(send, *job) -> None:
-    """A worker: its outputs or its error go back to the parent; an interruption ends it quietly."""
+def _staged(replies) -> list[output.Staged]:
+    return [staged for kind, part in replies if kind == "ok" for _, staged in part]
+
+
+def _stop(workers) -> None:
+    for worker in workers:
+        worker.join(timeout=10)
+        if worker.is_alive():
+            worker.terminate()
+
+
+def _edition_process(send, parent: int, *job) -> None:
+    """A worker: its staged outputs or its error go back to the parent; an interruption ends it quietly,
+    and so does the parent's death (even by SIGKILL): no worker runs on alone."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:   # it died before the line above
+            os._exit(1)
     try:
         send.send(("ok", _editions(*job)))
     except KeyboardInterrupt:
@@ -141,34 +175,44 @@ def _reply(worker, receive):
 
 
 def _editions(book: manuscript.Manuscript, numbered: list[tuple[int, str]], total: int, formats, out_dir: Path,
-              when: datetime, progress) -> list[Output]:
-    outputs = []
-    for number, name in numbered:
-        stage = f"edition {number}/{total} {name}"
-        progress(f"{stage}: converting {len(book.chapters)} chapter(s), checking fonts")
-        edition = editions.make(book, name, labels(book), out_dir / ".cache")
-        faces = layouts.font_faces(edition.spec.script)
-        fonts.check_coverage(printed_pieces(book, edition), faces)
-        if "pdf" in formats:
-            from . import cover_print, interior as interiors
-            date = when.strftime("%Y-%m-%dT%H:%M:%SZ")
-            progress(f"{stage}: PDF for print and for screen (WeasyPrint, PDF/X and PDF/UA-1)")
-            interior, screen = interiors.render(edition, book, date)
-            progress(f"{stage}: PDF cover for print")
-            cover_pdf = cover_print.render(edition, book, cover_print.page_count(interior), date)
-            for kind, data in (("screen", screen), ("cover", cover_pdf), ("pdf", interior)):
-                path = out_dir / f"{book.slug}.{name}.{'' if kind == 'pdf' else kind + '.'}pdf"
-                write_atomic(path, data)
-                outputs.append(Output(name, kind, path))
-        if "epub" in formats:
-            from . import epub
-            progress(f"{stage}: EPUB (cover, font subsets)")
-            docs = layouts.render_epub(edition, book)
-            everything = "".join([*(x for _, x in docs.chapters), docs.nav, docs.cover_page,
-                                  *docs.front_matter.values()])
-            subsets = {layouts.epub_font_name(face): fonts.subset_otf(face, everything) for face in faces}
-            data = epub.build(edition, docs, _cover_png(docs.cover_html, book, out_dir / ".cache"), subsets, when)
-            path = out_dir / f"{book.slug}.{name}.epub"
-            write_atomic(path, data)
-            outputs.append(Output(name, "epub", path))
-    return outputs
+              when: datetime, progress) -> list[tuple[Output, output.Staged]]:
+    """The editions' files, staged under temporary names; removed again if anything fails."""
+    made: list[tuple[Output, output.Staged]] = []
+
+    def stage(name: str, kind: str, path: Path, data: bytes) -> None:
+        made.append((Output(name, kind, path), output.write_temporary(path, data)))
+
+    try:
+        for number, name in numbered:
+            _edition(book, number, name, total, formats, out_dir, when, progress, stage)
+    except BaseException:
+        output.discard([staged for _, staged in made])
+        raise
+    return made
+
+
+def _edition(book: manuscript.Manuscript, number: int, name: str, total: int, formats, out_dir: Path,
+             when: datetime, progress, stage) -> None:
+    label = f"edition {number}/{total} {name}"
+    progress(f"{label}: converting {len(book.chapters)} chapter(s), checking fonts")
+    edition = editions.make(book, name, labels(book), out_dir / ".cache")
+    faces = layouts.font_faces(edition.spec.script)
+    fonts.check_coverage(printed_pieces(book, edition), faces)
+    if "pdf" in formats:
+        from . import cover_print, interior as interiors
+        date = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+        progress(f"{label}: PDF for print and for screen (WeasyPrint, PDF/X and PDF/UA-1)")
+        interior, screen = interiors.render(edition, book, date)
+        progress(f"{label}: PDF cover for print")
+        cover_pdf = cover_print.render(edition, book, cover_print.page_count(interior), date)
+        for kind, data in (("screen", screen), ("cover", cover_pdf), ("pdf", interior)):
+            stage(name, kind, out_dir / f"{book.slug}.{name}.{'' if kind == 'pdf' else kind + '.'}pdf", data)
+    if "epub" in formats:
+        from . import epub
+        progress(f"{label}: EPUB (cover, font subsets)")
+        docs = layouts.render_epub(edition, book)
+        everything = "".join([*(x for _, x in docs.chapters), docs.nav, docs.cover_page,
+                              *docs.front_matter.values()])
+        subsets = {layouts.epub_font_name(face): fonts.subset_otf(face, everything) for face in faces}
+        data = epub.build(edition, docs, _cover_png(docs.cover_html, book, out_dir / ".cache"), subsets, when)
+        stage(name, "epub", out_dir / f"{book.slug}.{name}.epub", data)

@@ -212,6 +212,8 @@ def parser() -> argparse.ArgumentParser:
     sheets.add_argument("--out", default="build/proof", metavar="DIR", help="(default: build/proof)")
     sheets.add_argument("--quiet", action="store_true", help="print nothing but errors")
     sheets.set_defaults(run=_sheets)
+    for command in commands.choices.values():
+        command.add_argument("--debug", action="store_true", help="on an internal error, show its traceback")
     return top
 
 
@@ -225,6 +227,13 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("publish: interrupted; no output was left half-written", file=sys.stderr)
         return 130
+    except Exception as exc:   # not the user's mistake: ours
+        if args.debug:
+            raise
+        print(f"publish: internal error (a bug in publish, please report it): {type(exc).__name__}: {exc}"[:300],
+              file=sys.stderr)
+        print(f"  hint: run again with --debug for the traceback: publish {args.command} --debug …", file=sys.stderr)
+        return ExitCode.BUG
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ class ExitCode(IntEnum):
     OK = 0
     CHECK_FAILED = 1   # the book built, but a check (epubcheck, PDF checks) failed
     BAD_INPUT = 2      # the manuscript, book.yaml or a layout is wrong: the message says where
+    BUG = 70           # an internal error (EX_SOFTWARE): a one-line report, the traceback under --debug
 
 
 @dataclass
