@@ -135,3 +135,21 @@ def test_out_rebuilds_the_files_after_the_preview(tmp_path):
     assert code in (0, 130), log.read_text()
     assert "Traceback" not in log.read_text()
     assert not list(out.glob(".*.part"))
+
+
+def status(port: int, path: str, host: str) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    connection.request("GET", path, headers={"Host": host})
+    return connection.getresponse().status
+
+
+def test_answers_only_its_own_host_and_a_bad_path_is_a_404(server):
+    _, port, proc = server
+    assert status(port, "/zh-Hans/", f"127.0.0.1:{port}") == 200
+    assert status(port, "/zh-Hans/", f"localhost:{port}") == 200
+    assert status(port, "/zh-Hans/", f"rebinding.example:{port}") == 403   # a DNS-rebinding page's request
+    assert status(port, "/book/%00.png", f"127.0.0.1:{port}") == 404
+    assert status(port, "/book/" + "a" * 5000 + ".png", f"127.0.0.1:{port}") == 404
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=10)
+    assert "Traceback" not in stderr

@@ -77,9 +77,16 @@ class State:
                     f'{RELOAD.format(version=self.version)}</head><body>{error}<ul>{links}</ul></body></html>')
 
 
-def _handler(state: State):
+def _handler(state: State, host: str):
+    # A page on another site can make the browser ask for this server by a name of its own that
+    # resolves to 127.0.0.1 (DNS rebinding): only requests naming the address listened on are answered.
+    allowed = {host.lower(), "localhost", "127.0.0.1", "[::1]"}
+
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):
+            name = (self.headers.get("Host") or "").lower()
+            if re.sub(r":\d+$", "", name) not in allowed:
+                return self.send_error(403, "unknown Host")
             path = unquote(urlsplit(self.path).path)
             if path == "/version":
                 return self._send(str(state.version).encode(), "text/plain")
@@ -96,8 +103,12 @@ def _handler(state: State):
 
         def _file(self, root: Path, name: str, types: dict[str, str]):
             # Only images of the book and the book's fonts, never a path leading out of their folder.
-            file = (root / name).resolve()
-            if not file.is_relative_to(root.resolve()) or file.suffix.lower() not in types or not file.is_file():
+            try:
+                file = (root / name).resolve()
+                found = file.is_relative_to(root.resolve()) and file.suffix.lower() in types and file.is_file()
+            except (OSError, ValueError):   # a NUL or an overlong name in the request
+                found = False
+            if not found:
                 return self.send_error(404)
             self._send(file.read_bytes(), types[file.suffix.lower()])
 
@@ -207,7 +218,7 @@ def watch(book_dir: Path, host: str, port: int, progress: Progress, error, out: 
     signal.signal(signal.SIGINT, signal.default_int_handler)
     state = State()
     try:
-        server = ThreadingHTTPServer((host, port), _handler(state))
+        server = ThreadingHTTPServer((host, port), _handler(state, host))
     except OSError as exc:
         raise PublishError(f"cannot listen on {host}:{port}: {exc.strerror}",
                            hint="another program uses that port: pick another with --port, or --port 0") from None
