@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import MANUSCRIPT, SEED
+from conftest import MANUSCRIPT, SAMPLE, SEED, build_book
 from publish import cli, lint
 from publish.errors import ExitCode, PublishError
 
@@ -47,11 +47,12 @@ CASES = {
     "ZH009": (["好，，好", "好。。", "好，。好", "好、、好", "好；；"], ["好！！", "好？！", "好。。。", "好，好。"]),
     "ZH010": (["中 文。", "中文 。", "中\u3000文。", "| 北京 上海 |\n| --- |\n"],
               ["# 传承红色基因 赓续奋斗精神\n", "中文 English 中文", "中文。\n\n中文。\n"]),
-    "ZH011": (["中\u200b文", "\ufeff# 标题\n", "中\u202e文", "中\u2066文", "中\u200e文", "`a\u200bb`"],
+    "ZH011": (["中\u200b文", "# 标题\ufeff\n", "中\u202e文", "中\u2066文", "中\u200e文", "`a\u200bb`"],
               ["中文", "👍"]),
     "ZH012": (["中文。 \n", "中文。\t\n", "中文。\n   \n下一段。\n"], ["中文。\n", "```\ncode  \n```\n"]),
     "ZH013": (["\u3000\u3000中文。\n", "\u00a0中文。\n"], ["中文。\n", "# 第一章\u3000出发\n"]),
     "ZH014": (["中文\n中文。\n"], ["中文，\n中文。\n", "中文\\\n中文。\n", "中文\n\n中文。\n", "English\n中文。\n"]),
+    "ZH015": (["\ufeff# 标题\n\n中文。\n"], ["# 标题\n\n中文\ufeff。\n"]),
 }
 
 
@@ -202,3 +203,15 @@ def test_any_text_lints_without_an_exception():
         for finding in lint.lint_text(text):
             assert finding.code in lint.RULES and finding.line >= 1 and finding.col >= 1, text
             assert str(finding).count("\n") == 1
+
+
+def test_a_byte_order_mark_has_its_own_code_and_the_book_builds(tmp_path):
+    book = tmp_path / "book"
+    shutil.copytree(SAMPLE, book)
+    chapter = book / "chapters" / "01.md"
+    chapter.write_bytes(b"\xef\xbb\xbf" + chapter.read_bytes().replace(b"\n", b"\r\n"))   # Windows Notepad
+    findings = [f for f in lint.lint_book(book) if f.file == chapter]
+    assert [str(f).splitlines()[0] for f in findings] == [
+        f"{chapter}:1:1: ZH015 warning: the file starts with a UTF-8 byte-order mark"]
+    outputs = build_book(book, tmp_path / "out", formats=["epub"], edition_names=["zh-Hans"])
+    assert outputs[("zh-Hans", "epub")].is_file()

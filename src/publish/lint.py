@@ -69,6 +69,8 @@ RULES: dict[str, Rule] = {r.code: r for r in (
          "delete the indent; the layouts indent paragraphs themselves"),
     Rule("ZH014", WARNING, "a paragraph's line ends between two Han characters",
          "join the lines: the layouts print such a break as nothing, but a search for the phrase in the source misses it"),
+    Rule("ZH015", WARNING, "the file starts with a UTF-8 byte-order mark (U+FEFF), as Windows Notepad saves it",
+         "save the file as UTF-8 without BOM; the build reads it either way"),
 )}
 
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3007\U00020000-\U0003134f"
@@ -317,10 +319,16 @@ def pairs(src: Source) -> Iterator[Finding]:
 
 
 def invisible(src: Source) -> Iterator[Finding]:
-    """ZH011: looked for in every line, code included."""
+    """ZH011: looked for in every line, code included; a byte-order mark at the start is ZH015's."""
     for n, line in enumerate(src.lines):
-        for m in INVISIBLE.finditer(line):
+        for m in INVISIBLE.finditer(line, 1 if n == 0 and line.startswith("\ufeff") else 0):
             yield Finding(src.path, n + 1, m.start() + 1, "ZH011", f"invisible character {_u(m.group())}")
+
+
+def byte_order_mark(src: Source) -> Iterator[Finding]:
+    """ZH015: the build drops it, but other tools (diff, grep, cat of two chapters) trip on it."""
+    if src.lines and src.lines[0].startswith("\ufeff"):
+        yield Finding(src.path, 1, 1, "ZH015", "the file starts with a UTF-8 byte-order mark")
 
 
 def trailing_whitespace(src: Source) -> Iterator[Finding]:
@@ -345,7 +353,7 @@ def line_breaks(src: Source) -> Iterator[Finding]:
                               f"line ends between {here[-1]} and {there[0]} (line {n + 2})")
 
 
-CHAPTER_CHECKS: list[Check] = [broken_paragraphs, pairs, invisible, trailing_whitespace, line_breaks, *REGEX_RULES]
+CHAPTER_CHECKS: list[Check] = [broken_paragraphs, pairs, invisible, byte_order_mark, trailing_whitespace, line_breaks, *REGEX_RULES]
 
 
 # ---------------------------------------------------------------- rules on the whole book
@@ -433,7 +441,7 @@ def lint_book(root: Path | str) -> list[Finding]:
     root = Path(root)
     book = manuscript.load(root)
     book_yaml = root / "book.yaml"
-    line = manuscript._key_lines(book_yaml.read_text(encoding="utf-8")).get("lint")
+    line = manuscript.key_lines(root, book_yaml).get("lint")
     names = {ch.path: ch.path.relative_to(root).as_posix() for ch in book.chapters}
     ignore = ignored(book.lint, list(names.values()), book_yaml, line)
     sources = [Source(ch.path, ch.path.read_text(encoding="utf-8"), ch.tokens) for ch in book.chapters]

@@ -11,6 +11,7 @@ from urllib.parse import unquote
 from markdown_it.token import Token
 
 from . import bookfiles, markdown
+from .binding import BINDINGS, SADDLE_MAX_PAGES
 from .errors import PublishError
 from .imprint import ImprintSpec, settings as imprint_settings
 
@@ -22,7 +23,7 @@ EDITIONS = {  # edition name -> script of its fonts
 REQUIRED_KEYS = ("slug", "title", "creators", "language", "identifier", "chapters")
 OPTIONAL_KEYS = ("subtitle", "date", "publisher", "rights", "description", "trim", "editions", "lint",
                  "print", "isbn", "imprint")
-PRINT_KEYS = ("pdfx", "icc", "bleed_mm", "signature", "caliper_mm")
+PRINT_KEYS = ("pdfx", "icc", "bleed_mm", "signature", "caliper_mm", "binding")
 PDFX_VERSIONS = ("x-4", "x-1a")
 SIGNATURES = (4, 16, 32)
 EDITION_KEYS = ("opencc", "corrections", "writing_mode")
@@ -71,6 +72,7 @@ class PrintSpec:
     bleed_mm: float = 3.0
     signature: int = 4             # the page count is padded to a multiple of this
     caliper_mm: float = 0.1        # thickness of one leaf (two pages): spine = leaves × caliper
+    binding: str = "auto"          # saddle, perfect, or auto: by the page count (binding.py)
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,11 @@ def _book_file(root: Path, name: str, source: Path, line: int | None, what: str,
     return path
 
 
+def key_lines(root: Path, path: Path) -> dict[str, int]:
+    """The line of each top-level key of book.yaml, for messages that point at the line to fix."""
+    return _load_yaml(root, path)[1]
+
+
 def _load_yaml(root: Path, path: Path) -> tuple[dict, dict[str, int]]:
     """book.yaml's keys and values, and the line of each top-level key for messages."""
     data, node = bookfiles.load_yaml(path, "book.yaml", bookfiles.BOOK_YAML_BYTES, [root])
@@ -227,6 +234,11 @@ def _print(root: Path, data: dict, path: Path, lines: dict[str, int]) -> PrintSp
     if signature not in SIGNATURES or isinstance(signature, bool):
         raise PublishError(f"print.signature must be one of {', '.join(map(str, SIGNATURES))}, not {signature!r}",
                            path, line, hint="pages per folded sheet: 4, 16 or 32")
+    binding = settings.get("binding", spec.binding)
+    if binding not in BINDINGS:
+        raise PublishError(f"unknown print.binding {binding!r}", path, line,
+                           hint=f"use one of {', '.join(BINDINGS)}: auto saddle-stitches up to "
+                                f"{SADDLE_MAX_PAGES} pages and perfect-binds the rest")
     icc = None
     if "icc" in settings:
         icc = _book_file(root, str(settings["icc"]), path, line, "ICC profile")
@@ -240,6 +252,7 @@ def _print(root: Path, data: dict, path: Path, lines: dict[str, int]) -> PrintSp
         _number(settings, "bleed_mm", 0, 10, path, line) if "bleed_mm" in settings else spec.bleed_mm,
         signature,
         _number(settings, "caliper_mm", 0.03, 1, path, line) if "caliper_mm" in settings else spec.caliper_mm,
+        binding,
     )
 
 
