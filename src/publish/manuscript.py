@@ -30,6 +30,8 @@ EDITION_KEYS = ("opencc", "corrections", "writing_mode")
 WRITING_MODES = ("horizontal-tb", "vertical-rl")
 CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f]")
 MAX_NAME_CHARS = 255   # a file name in book.yaml or a chapter
+MAX_FOOTNOTES = 10_000   # per chapter
+MAX_NESTING = 16         # levels of block quotes, lists and inline markup inside one another
 IMAGE_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "gif": "image/gif"}
 
 
@@ -357,11 +359,27 @@ def _check_links(path: Path, tokens: list[Token]) -> None:
                                    hint="link to https://…, mailto:… or #an-anchor")
 
 
+def _check_bounds(path: Path, tokens: list[Token], env: dict) -> None:
+    """A chapter's footnotes and nesting, within limits: markdown-it stops nesting blocks at its
+    maxNesting without a word (the text would be lost), and deep inline markup costs every later stage."""
+    footnotes = len(env.get("footnotes", {}).get("list", {}))
+    if footnotes > MAX_FOOTNOTES:
+        raise PublishError(f"{footnotes:,} footnotes, over the limit of {MAX_FOOTNOTES:,} per chapter", path, 1,
+                           hint="split the chapter")
+    for token in tokens:
+        deepest = max([token.level, *(c.level for c in token.children or [])])
+        if token.level >= markdown.parser().options["maxNesting"] - 1 or deepest > MAX_NESTING:
+            raise PublishError(f"markup nested deeper than {MAX_NESTING} levels", path,
+                               token.map[0] + 1 if token.map else None,
+                               hint="fewer quotes, lists or emphases inside one another")
+
+
 def _chapter(root: Path, path: Path, number: int) -> Chapter:
     text = _read_text(root, path, "chapter", bookfiles.CHAPTER_BYTES)
     if not text.strip():
         raise PublishError("chapter is empty", path, 1, hint="write the chapter, or remove it from 'chapters'")
     tokens, env = markdown.parse(text)
+    _check_bounds(path, tokens, env)
     for token in tokens:
         raw = [token] if token.type == "html_block" else [c for c in token.children or [] if c.type == "html_inline"]
         if raw:
