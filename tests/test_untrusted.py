@@ -157,3 +157,12 @@ def test_a_books_templates_cannot_fetch_outside(book, tmp_path, secret, server, 
 def test_a_books_templates_run_sandboxed(book, tmp_path, secret, expression):
     write(book / "layouts" / "epub" / "cover.xhtml.j2", f"<html>{{{{ {expression} }}}}</html>")
     refused(book, tmp_path / "out", secret, "template error", formats=["epub"])
+
+
+def test_an_unused_file_in_images_is_never_read(book, tmp_path):
+    """The cover's cache key looks at images/ by name, size and time: a 2 GB file nothing uses costs nothing."""
+    huge = book / "images" / "unused.bin"
+    with open(huge, "wb") as file:
+        file.truncate(2 * 1024 ** 3)   # sparse
+    build_recording(book, tmp_path / "out", formats=["epub"])
+    assert str(huge.resolve()) not in build_recording.opened
