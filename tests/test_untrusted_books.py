@@ -4,6 +4,7 @@ previous outputs stay byte-identical and no temporary file is left. The books au
 (images named in Chinese, BOM and CRLF, unquoted dates) build."""
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
@@ -232,15 +233,25 @@ def test_one_edition_failing_leaves_the_others_files_as_they_were(book, tmp_path
 
 def test_what_authors_send_builds(book, tmp_path):
     """An image named in Chinese with a space and parentheses, a chapter saved by Notepad (BOM, CRLF),
-    an unquoted date."""
+    an unquoted date; 16-bit grey (converted to 8 bits), palette, CMYK JPEG and grey-with-alpha images."""
     (book / FIGURE).rename(book / "images" / "图 一(1).png")
     edit(book / "chapters/03.md", "](../images/figure.png)", "](<../images/图 一(1).png>)")
     chapter = book / CHAPTER
     chapter.write_bytes(b"\xef\xbb\xbf" + chapter.read_bytes().replace(b"\n", b"\r\n"))
     edit(book / YAML, 'date: "2026-11-27"', "date: 2021-05-01")
-    result = publish(book, tmp_path / "out", "--format", "epub", "--edition", "zh-Hans")
+    Image.new("I;16", (600, 600), 30000).save(book / "images" / "grey16.png")
+    Image.effect_noise((600, 600), 60).convert("RGB").convert("P").save(book / "images" / "palette.png")
+    Image.new("CMYK", (600, 600), (10, 20, 30, 40)).save(book / "images" / "cmyk.jpg")
+    Image.new("LA", (600, 600), (100, 128)).save(book / "images" / "grey-alpha.png")
+    with open(book / "chapters/03.md", "a", encoding="utf-8") as text:
+        text.write("".join(f"\n![图](../images/{name})\n" for name in
+                           ("grey16.png", "palette.png", "cmyk.jpg", "grey-alpha.png")))
+    result = publish(book, tmp_path / "out", "--edition", "zh-Hans")
     assert result.returncode == 0, result.stderr
     with zipfile.ZipFile(tmp_path / "out" / "sample-book.zh-Hans.epub") as epub:
         opf = epub.read("EPUB/content.opf").decode()
         assert "2021-05-01" in opf
-        assert any(name.startswith("EPUB/images/image") for name in epub.namelist())
+        images = sorted(name for name in epub.namelist() if name.startswith("EPUB/images/image"))
+        assert len(images) == 5
+        assert Image.open(io.BytesIO(epub.read(images[1]))).mode == "L"   # the 16-bit grey, now 8 bits
+    assert (tmp_path / "out" / "sample-book.zh-Hans.pdf").read_bytes().startswith(b"%PDF-")

@@ -101,7 +101,8 @@ def build(edition: Edition, docs: EpubDocuments, cover_png: bytes, fonts: dict[s
         book.add_item(_item(name.split("/")[-1].split(".")[0], name, "font/otf", data))
     book.add_item(_item("cover-image", COVER_IMAGE, "image/png", cover_png, ["cover-image"]))
     for n, (name, image) in enumerate(docs.images.items(), 1):
-        book.add_item(_item(f"image{n:03d}", name, image.media_type, image.path.read_bytes()))
+        book.add_item(_item(f"image{n:03d}", name, image.media_type,
+                                image.converted or image.path.read_bytes()))
 
     cover = _item("cover", COVER_PAGE, "application/xhtml+xml", docs.cover_page)
     front = [_item(name.removesuffix(".xhtml"), name, "application/xhtml+xml", xhtml)

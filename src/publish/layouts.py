@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -47,6 +47,7 @@ class RenderedChapter:
 class PrintDocument:
     html: str          # one HTML document: front matter and every chapter
     base_url: str
+    converted: dict[Path, bytes] = field(default_factory=dict)   # images served as converted (Image.converted)
 
 
 @dataclass(frozen=True)
@@ -201,7 +202,8 @@ def render_print(edition: Edition, manuscript: Manuscript, press: dict | None = 
     env = environment(manuscript.layouts)
     html = _render(env, "print/book.html.j2", chapters=chapters, press=press,
                    **_context(edition, manuscript, fonts, record))
-    return PrintDocument(html, manuscript.root.resolve().as_uri() + "/")
+    converted = {i.path: i.converted for ch in edition.chapters for i in ch.images if i.converted}
+    return PrintDocument(html, manuscript.root.resolve().as_uri() + "/", converted)
 
 
 def render_print_cover(edition: Edition, manuscript: Manuscript, sheet: dict) -> PrintDocument:
@@ -226,7 +228,7 @@ def render_epub(edition: Edition, manuscript: Manuscript) -> EpubDocuments:
     for n, ch in enumerate(edition.chapters):
         names = {}
         for image in ch.images:
-            name = f"images/image{len(images) + 1:03d}{image.path.suffix.lower()}"
+            name = f"images/image{len(images) + 1:03d}{'.png' if image.converted else image.path.suffix.lower()}"
             images[name] = image
             names[image.src] = "../" + name
         chapters.append(RenderedChapter(ch.id, ch.title, f"text/{ch.id}.xhtml", _chapter_fragment(

@@ -32,6 +32,9 @@ CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f]")
 MAX_NAME_CHARS = 255   # a file name in book.yaml or a chapter
 MAX_FOOTNOTES = 10_000   # per chapter
 MAX_NESTING = 16         # levels of block quotes, lists and inline markup inside one another
+# The image modes WeasyPrint draws well (it converts 1 and P itself): palette, grey with alpha and CMYK
+# JPEGs among them. Others (16-bit grey) are converted (_eight_bits).
+DRAWN_MODES = ("1", "L", "LA", "P", "RGB", "RGBA", "CMYK")
 IMAGE_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "gif": "image/gif"}
 
 
@@ -84,6 +87,7 @@ class Image:
     media_type: str
     width: int
     height: int
+    converted: bytes | None = None   # an 8-bit PNG published instead of a file WeasyPrint cannot draw
 
 
 @dataclass
@@ -340,8 +344,24 @@ def _images(root: Path, chapter: Path, tokens: list[Token]) -> list[Image]:
             if kind not in IMAGE_TYPES:
                 raise PublishError(f"image {name!r} is {kind or 'an unknown format'}", chapter, line,
                                    hint="use PNG or JPEG")
-            images.append(Image(src, path.resolve(), IMAGE_TYPES[kind], *size))
+            converted = _eight_bits(img) if img.mode not in DRAWN_MODES else None
+            media_type = "image/png" if converted else IMAGE_TYPES[kind]
+            images.append(Image(src, path.resolve(), media_type, *size, converted))
     return images
+
+
+def _eight_bits(img) -> bytes:
+    """An 8-bit PNG of an image in a mode WeasyPrint does not draw: 16-bit grey (Pillow's I;16 or I)
+    scaled to 8-bit grey, anything else (LAB, YCbCr …) as RGB."""
+    import io
+
+    if img.mode.startswith("I"):
+        eight = img.convert("I").point(lambda value: value / 256).convert("L")
+    else:
+        eight = img.convert("RGB")
+    out = io.BytesIO()
+    eight.save(out, format="PNG")
+    return out.getvalue()
 
 
 LINK_TARGET = re.compile(r"^(https?://|mailto:|#)", re.IGNORECASE)

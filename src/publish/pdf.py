@@ -10,7 +10,7 @@ import weasyprint
 from tinycss2.color5 import Color
 from weasyprint.css import ColorProfile
 from weasyprint.pdf.stream import Stream
-from weasyprint.urls import FatalURLFetchingError, URLFetcher
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from . import pdf_tidy, weasyprint_cjk, weasyprint_scale, weasyprint_ua
 from .errors import PublishError
@@ -18,11 +18,13 @@ from .layouts import FONTS, LAYOUTS, PrintDocument
 
 
 class BookURLFetcher(URLFetcher):
-    """Reads file: URLs inside the allowed folders, and nothing else: no network, no other file."""
+    """Reads file: URLs inside the allowed folders, and nothing else: no network, no other file.
+    `converted`: bytes served for a file instead of its own (an image WeasyPrint cannot draw as it is)."""
 
-    def __init__(self, allowed: list[Path]):
+    def __init__(self, allowed: list[Path], converted: dict[Path, bytes] | None = None):
         super().__init__(allowed_protocols=["file"])
         self.allowed = [p.resolve() for p in allowed]
+        self.converted = converted or {}
 
     def fetch(self, url, headers=None):
         parts = urlsplit(url)
@@ -30,6 +32,8 @@ class BookURLFetcher(URLFetcher):
         if path is None or not any(path.is_relative_to(root) for root in self.allowed):
             raise FatalURLFetchingError(f"refused to fetch {url!r}: only files inside the book, "
                                         "layouts/ and fonts/ may be read")
+        if path in self.converted:
+            return URLFetcherResponse(url, self.converted[path], {"Content-Type": "image/png"})
         return super().fetch(url, headers)
 
 
@@ -69,7 +73,7 @@ def render(document: PrintDocument, book_root: Path, metadata_date: str | None =
     logger.addHandler(warnings)
     try:
         html = weasyprint.HTML(string=document.html, base_url=document.base_url,
-                               url_fetcher=BookURLFetcher([book_root, LAYOUTS, FONTS]))
+                               url_fetcher=BookURLFetcher([book_root, LAYOUTS, FONTS], document.converted))
         with weasyprint_cjk.active(), weasyprint_scale.active():
             rendered = html.render()
             if inspect:
