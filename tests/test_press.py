@@ -10,7 +10,7 @@ import pytest
 
 from conftest import MANUSCRIPT, SAMPLE, build_book
 from extract import pdf_body_text
-from publish import cover_print, manuscript, press
+from publish import binding, cover_print, manuscript, press
 from publish.errors import PublishError
 from publish.layouts import LAYOUTS
 
@@ -78,9 +78,8 @@ def test_print_files_are_pdfx_cmyk_with_trim_and_bleed(manuscript_build, name, k
         assert intents[0].DestOutputProfile.read_bytes() == press.DEFAULT_ICC.read_bytes()
         assert b"PDF/X-4" in pdf.Root.Metadata.read_bytes()
         width, height = book.trim_mm
-        if kind == "cover":
-            pages = len(pikepdf.open(manuscript_build[name, "pdf"]).pages)
-            width = 2 * width + pages / 2 * book.print.caliper_mm
+        if kind == "cover":   # back and front: 12 pages are saddle-stitched, no spine panel (test_binding.py)
+            width = 2 * width
         for page in pdf.pages:
             x0, y0, x1, y1 = map(_mm, page.TrimBox)
             assert (x1 - x0, y1 - y0) == pytest.approx((width, height), abs=0.01)
@@ -99,11 +98,9 @@ def test_crop_marks_are_in_the_registration_colour_outside_the_bleed(manuscript_
     """Stroked in the Separation /All (every plate), tint 1 giving 100 % of C, M, Y and K; the cover has
     fold marks too."""
     folds = []
-    if kind == "cover":   # the spine's edges, from the left trim edge
+    if kind == "cover":   # the fold: this book's 12 pages are saddle-stitched, the cover has no spine panel
         book = manuscript.load(MANUSCRIPT)
-        pages = len(pikepdf.open(manuscript_build[name, "pdf"]).pages)
-        width, spine = book.trim_mm[0] * MM, cover_print.spine_mm(pages, book.print.caliper_mm) * MM
-        folds = [width, width + spine]
+        folds = [book.trim_mm[0] * MM]
     with pikepdf.open(manuscript_build[name, kind]) as pdf:
         for page in pdf.pages:
             trim = [float(v) for v in page.TrimBox]
@@ -118,7 +115,7 @@ def test_crop_marks_are_in_the_registration_colour_outside_the_bleed(manuscript_
             assert [float(v) for v in tint.C0] == [0, 0, 0, 0] and float(tint.N) == 1
             assert not {str(op) for _, op in marks} & {"K", "k", "G", "g", "RG", "rg"}
             points = [tuple(map(float, o)) for o, op in marks if str(op) in ("m", "l")]
-            assert len(points) == (16 if kind == "pdf" else 24)   # the cover: 2 fold marks at each spine edge
+            assert len(points) == (16 if kind == "pdf" else 20)   # the cover: 2 fold marks at the fold
             for x, y in points:
                 outside_x = x <= bleed[0] + 0.01 or x >= bleed[2] - 0.01
                 outside_y = y <= bleed[1] + 0.01 or y >= bleed[3] - 0.01
@@ -135,12 +132,13 @@ def test_padding_fills_signatures():
 
 @pytest.fixture(scope="module")
 def signature_builds(tmp_path_factory):
-    """The sample book with an ISBN and a thick paper, padded to 16 and to 32 pages (the second in X-1a)."""
+    """The sample book with an ISBN and a thick paper, padded to 16 and to 32 pages (the second in X-1a),
+    perfect-bound: a 4 and an 8 mm spine."""
     builds = {}
     for signature, pdfx in ((16, "x-4"), (32, "x-1a")):
         tmp = tmp_path_factory.mktemp(f"sig{signature}")
         book = _book(tmp, f"isbn: 978-0-306-40615-7\nprint:\n  signature: {signature}\n  caliper_mm: 0.5\n"
-                          f"  pdfx: {pdfx}\n")
+                          f"  pdfx: {pdfx}\n  binding: perfect\n")
         builds[signature] = build_book(book, tmp / "out", formats=["pdf"], edition_names=["zh-Hans"])
     return builds
 
@@ -159,7 +157,7 @@ def test_pages_are_padded_at_the_end_and_the_spine_follows(signature_builds, sig
     with pikepdf.open(outputs["zh-Hans", "cover"]) as cover:
         x0, _, x1, _ = map(_mm, cover.pages[0].TrimBox)
     assert x1 - x0 == pytest.approx(2 * 140 + count / 2 * 0.5, abs=0.01)
-    assert cover_print.spine_mm(count, 0.5) == count / 4
+    assert binding.spine_mm("perfect", count, 0.5) == count / 4
 
 
 def test_x1a_is_pdf_14_without_transparency(signature_builds):

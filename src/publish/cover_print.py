@@ -6,11 +6,11 @@ import io
 
 import pikepdf
 
+from . import binding as bindings
 from . import layouts, pdf, press
 from .edition import Edition
 from .manuscript import Manuscript
 
-SPINE_TEXT_MIN_MM = 3.0   # below this a spine cannot carry legible type: it is left blank
 MODULE_MM = 0.33          # EAN-13 bar module at 100 % magnification (GS1)
 BAR_HEIGHT_MM = 22.85
 
@@ -24,11 +24,6 @@ _PARITY = ("LLLLLL", "LLGLGG", "LLGGLG", "LLGGGL", "LGLLGG", "LGGLLG", "LGGGLL",
 def page_count(interior: bytes) -> int:
     with pikepdf.open(io.BytesIO(interior)) as doc:
         return len(doc.pages)
-
-
-def spine_mm(pages: int, caliper_mm: float) -> float:
-    """Leaves × caliper: every leaf is two pages."""
-    return pages / 2 * caliper_mm
 
 
 def ean13_modules(digits: str) -> str:
@@ -56,15 +51,16 @@ def ean13_bars(digits: str) -> list[dict]:
 def render(edition: Edition, book: Manuscript, pages: int, metadata_date: str | None = None) -> bytes:
     spec = book.print
     width, height = book.trim_mm
-    spine = spine_mm(pages, spec.caliper_mm)
+    spine = bindings.spine_mm(bindings.bound(spec.binding, pages), pages, spec.caliper_mm)
     fonts = [{"family": f.family, "weight": f.weight, "url": f.path.as_uri()}
              for f in layouts.font_faces(edition.spec.script)]
     html = layouts.render_print_cover(edition, book, {
         "trim": {"width": width, "height": height}, "spine": round(spine, 3),
-        "spine_text": spine >= SPINE_TEXT_MIN_MM, "bleed_mm": spec.bleed_mm, "sheet_width": round(2 * width + spine, 3),
+        "spine_text": spine >= bindings.SPINE_TEXT_MIN_MM, "bleed_mm": spec.bleed_mm, "sheet_width": round(2 * width + spine, 3),
         "press": press.css_context(spec), "fonts": fonts,
         "isbn": book.isbn, "bars": ean13_bars(book.isbn) if book.isbn else [],
         "module_mm": MODULE_MM, "bar_height_mm": BAR_HEIGHT_MM,
     })
     data = pdf.render(html, book.root, metadata_date, press.VARIANTS[spec.pdfx], compress=False)
-    return press.finish(data, spec, signature=1, folds=(width * press.MM, (width + spine) * press.MM))
+    folds = (width,) if spine == 0 else (width, width + spine)   # saddle-stitched: one fold, no spine panel
+    return press.finish(data, spec, signature=1, folds=tuple(mm * press.MM for mm in folds))

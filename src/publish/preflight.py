@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pikepdf
 
-from . import font_codes, pdf_tidy
+from . import binding, font_codes, pdf_tidy
 from .checks import CheckResult
 from .engines import blank_renders, separations
 
@@ -395,6 +395,9 @@ def preflight(path: Path, signature: int = 4, together: list[Path] = ()) -> list
         results.append(("page-count", count == 1 or count % signature == 0,
                         ("1 page (a cover sheet)" if count == 1 else f"{count} pages"
                                             f", {'a' if count % signature == 0 else 'not a'} multiple of {signature}")))
+        # a cover checked with its interior: is its spine (or none) the binding the page count allows?
+        if count == 1 and (bound := binding.check_cover(Path(path), together)):
+            results.append(("binding", *bound))
         others = [other for other in together if Path(other).resolve() != Path(path).resolve()]
         results += [("marks", *_marks(pdf)), ("info-pdfx", *_info_pdfx(pdf)), ("no-links", *_no_links(pdf)),
                     ("colour-spaces", *_colour_spaces(pdf)), ("subset-tags", *_subset_tags(pdf, others))]
