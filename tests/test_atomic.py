@@ -105,3 +105,39 @@ def test_files_without_a_real_time_date_the_build_from_a_fixed_day(tmp_path, mon
     for path in manuscript.input_files():
         os.utime(path, (0, 0))
     assert source_date(manuscript) == datetime(2000, 1, 1, tzinfo=timezone.utc)
+
+
+def processes_writing(out: Path) -> list[int]:
+    """The ids of running processes whose command line names `out` (a build and its edition workers)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and str(out).encode() in (entry / "cmdline").read_bytes():
+                status = (entry / "status").read_text()
+                if "\nState:\tZ" not in status:
+                    found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_a_killed_parent_leaves_no_worker_and_the_next_build_removes_its_temporaries(tmp_path):
+    out = tmp_path / "out"
+    build = subprocess.Popen([sys.executable, "-m", "publish.cli", "build", "--book", str(SAMPLE), "--out", str(out),
+                              "--quiet"], stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while len(processes_writing(out)) < 3 and time.monotonic() < deadline:   # the parent and two workers
+        time.sleep(0.05)
+    assert len(processes_writing(out)) == 3
+    time.sleep(1.0)
+    build.kill()   # SIGKILL to the parent alone: it cannot tell its workers
+    build.wait()
+    deadline = time.monotonic() + 5
+    while processes_writing(out) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert processes_writing(out) == [], "the edition workers die with their parent"
+    (out / ".sample-book.zh-Hans.pdf.999999999.leftover.part").write_bytes(b"from a build long dead")
+    result = subprocess.run([sys.executable, "-m", "publish.cli", "build", "--book", str(SAMPLE), "--out", str(out),
+                             "--format", "epub", "--edition", "zh-Hans", "--quiet"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert not list(out.glob(".*.part")) and not list((out / ".cache").rglob(".*.part"))
