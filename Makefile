@@ -65,10 +65,11 @@ check: lint $(PDFS) $(COVERS) $(SCREENS) $(EPUBS) node_modules/.installed
 	$(PUBLISH) engines --book $(BOOK) $(PDFS) $(COVERS) $(SCREENS)
 
 # Pictures to look at: EPUB first screens, and per print PDF its pages, a contact sheet of its spreads
-# (trim and bleed drawn) and its fullest spread, small (the README's pictures are copies of those: docs/).
-proof: $(EPUBS) $(PDFS)
+# (trim and bleed drawn) and its fullest spread, small (the README's pictures are copies of those: docs/);
+# per cover, <slug>.<edition>.covers.png: the printed cover, as its output intent prints it, beside the EPUB's.
+proof: $(EPUBS) $(PDFS) $(COVERS)
 	$(PUBLISH) snapshot --out $(OUT)/proof $(EPUBS)
-	$(PUBLISH) sheets --out $(OUT)/proof $(PDFS)
+	$(PUBLISH) sheets --out $(OUT)/proof $(PDFS) $(COVERS)
 
 # Speed: this book and a generated 1,000,000-character one, beside WeasyPrint alone and pandoc (if installed:
 # apt-get install pandoc), with issue 7's targets; figures also in build/bench/*.json. The 1M book takes about

@@ -3,8 +3,10 @@ interior. The spine is as thick as the interior's leaves; an ISBN becomes an EAN
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pikepdf
+from PIL import Image as PILImage, ImageCms
 
 from . import binding as bindings
 from . import layouts, pdf, press
@@ -24,6 +26,18 @@ _PARITY = ("LLLLLL", "LLGLGG", "LLGGLG", "LLGGGL", "LGLLGG", "LGGLLG", "LGGGLL",
 def page_count(interior: bytes) -> int:
     with pikepdf.open(io.BytesIO(interior)) as doc:
         return len(doc.pages)
+
+
+def printed_colours(colours: dict[str, str], icc: Path) -> dict[str, str]:
+    """name -> device-cmyk(c m y k): each of the cover's sRGB colours through the output profile,
+    perceptual, as press.py converts the images; the print cover has no CMYK value of its own."""
+    transform = ImageCms.buildTransform(ImageCms.createProfile("sRGB"), ImageCms.getOpenProfile(str(icc)),
+                                        "RGB", "CMYK")
+    converted = {}
+    for name, value in colours.items():
+        inks = ImageCms.applyTransform(PILImage.new("RGB", (1, 1), value), transform).getpixel((0, 0))
+        converted[name] = "device-cmyk({})".format(" ".join(f"{ink / 255:.4f}" for ink in inks))
+    return converted
 
 
 def ean13_modules(digits: str) -> str:
@@ -56,8 +70,10 @@ def render(edition: Edition, book: Manuscript, pages: int, metadata_date: str | 
              for f in layouts.font_faces(edition.spec.script)]
     html = layouts.render_print_cover(edition, book, {
         "trim": {"width": width, "height": height}, "spine": round(spine, 3),
-        "spine_text": spine >= bindings.SPINE_TEXT_MIN_MM, "bleed_mm": spec.bleed_mm, "sheet_width": round(2 * width + spine, 3),
-        "press": press.css_context(spec), "fonts": fonts,
+        "spine_text": spine >= bindings.SPINE_TEXT_MIN_MM, "bleed_mm": spec.bleed_mm,
+        "sheet_width": round(2 * width + spine, 3),
+        "press": press.css_context(spec), "fonts": fonts, "panel": {"width": width, "height": height},
+        "colours": printed_colours(layouts.cover_colours(book.layouts), press.icc_path(spec)),
         "isbn": book.isbn, "bars": ean13_bars(book.isbn) if book.isbn else [],
         "module_mm": MODULE_MM, "bar_height_mm": BAR_HEIGHT_MM,
     })

@@ -64,7 +64,8 @@ def render(edition: Edition, book: Manuscript, date: str) -> tuple[bytes, bytes]
             continue
         return press.finish(interior, spec, spec.signature), screen
     raise PublishError("the copyright page's 版本记录 changes the page count it states, layout after layout",
-                       book.root / "book.yaml", hint="shorten the copyright page (layouts/common/copyright-page.html.j2)")
+                       book.root / "book.yaml",
+                       hint="shorten the copyright page (layouts/common/copyright-page.html.j2)")
 
 
 def record(edition: Edition, book: Manuscript, layout: Layout) -> Imprint:

@@ -6,6 +6,7 @@ template by name. Templates run sandboxed with StrictUndefined and autoescaping.
 from __future__ import annotations
 
 import os
+import re
 import traceback
 from dataclasses import dataclass, field
 from functools import cache
@@ -68,12 +69,32 @@ COPYRIGHT_PAGE = "copyright-page.xhtml"
 # file name -> (its template in layouts/common/, the label that titles it)
 FRONT_MATTER = {TITLE_PAGE: ("title-page", "title_page"), COPYRIGHT_PAGE: ("copyright-page", "copyright")}
 COVER_IMAGE = "images/cover.png"
+COVER_IMAGE_MM = {"width": 160, "height": 240}   # 2:3, as stores ask (cover.py draws it 1600 × 2400)
 STYLESHEET = "styles/book.css"
 
 
 @cache
 def default_labels() -> dict[str, str]:
     return yaml.safe_load((LAYOUTS / "labels.yaml").read_text(encoding="utf-8"))
+
+
+COVER_COLOURS = "cover/colours.yaml"
+HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def cover_colours(book_layouts: Path | None) -> dict[str, str]:
+    """The cover's colours, name -> sRGB #rrggbb, for both covers (cover_print converts them for print):
+    the book's layouts/cover/colours.yaml if it has one, else the project's."""
+    own = book_layouts / COVER_COLOURS if book_layouts else None
+    path, folder = (own, book_layouts) if own and os.path.lexists(own) else (LAYOUTS / COVER_COLOURS, LAYOUTS)
+    data, node = bookfiles.load_yaml(path, "colours.yaml", bookfiles.LAYOUT_BYTES, [folder])
+    if not isinstance(data, dict) or not data:
+        raise PublishError("colours.yaml must map colour names to #rrggbb", path, 1, hint='e.g. ground: "#8e1b1b"')
+    for key_node, value_node in node.value:
+        if not isinstance(data[key_node.value], str) or not HEX_COLOUR.fullmatch(data[key_node.value]):
+            raise PublishError(f"colour {key_node.value!r} must be sRGB as #rrggbb", path,
+                               value_node.start_mark.line + 1, hint='quote it: ground: "#8e1b1b"')
+    return data
 
 
 def font_faces(script: str) -> list[FontFace]:
@@ -247,7 +268,7 @@ def render_epub(edition: Edition, manuscript: Manuscript) -> EpubDocuments:
                                     **{**page, "stylesheet": STYLESHEET})
                       for file, (name, label) in FRONT_MATTER.items()},
         css=_render(env, "epub/book.css.j2", **context),
-        cover_html=_render(env, "cover/cover.html.j2",
+        cover_html=_render(env, "cover/cover.html.j2", panel=COVER_IMAGE_MM, colours=cover_colours(manuscript.layouts),
                            **{**context, "fonts": [{"family": f.family, "weight": f.weight, "url": f.path.as_uri()}
                                                    for f in faces]}),
         images=images,

@@ -4,6 +4,9 @@ one small spread for the README. Rendered with pypdfium2: no system tool."""
 from __future__ import annotations
 
 import io
+import subprocess
+import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +24,7 @@ TRIM = (220, 0, 120)      # the trim box: where the sheet is cut
 BLEED = (0, 150, 220)     # the bleed box: how far the print runs past the cut
 EDGE = (150, 150, 190)    # a page without bleed: its edge (not a grey that text antialiasing makes)
 SMALL_SPREAD = 100_000    # bytes: the README's spread pictures stay small in the repository
+COVER_HEIGHT = 600        # pixels: the printed cover sheet and the e-book's cover image side by side
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,7 @@ class Sheets:
     pages: list[Path]
     contact: Path
     spread: Path
+    covers: Path | None = None   # a cover PDF: it, as printed, beside the e-book's cover image
 
 
 def spreads(count: int) -> list[tuple[int | None, int | None]]:
@@ -93,6 +98,46 @@ def _small_png(image: Image.Image) -> bytes:
         width -= 100
 
 
+def _as_printed(cover_pdf: Path, height: int) -> Image.Image:
+    """The cover as the press will print it: Ghostscript's CMYK raster of the page, seen through the PDF's
+    own output intent (pdfium would draw its CMYK naively, brighter than any ink)."""
+    import pikepdf
+    from PIL import ImageCms
+
+    with pikepdf.open(cover_pdf) as pdf:
+        profile = pdf.Root.OutputIntents[0].DestOutputProfile.read_bytes()
+        page_height = float(pdf.pages[0].MediaBox[3]) - float(pdf.pages[0].MediaBox[1])
+    with tempfile.TemporaryDirectory() as tmp:
+        raster = Path(tmp) / "cover.tif"
+        subprocess.run(["gs", "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=tiff32nc",
+                        f"-r{height / page_height * 72:.2f}", f"-sOutputFile={raster}", str(cover_pdf)],
+                       check=True, capture_output=True)
+        cmyk = Image.open(raster)
+        cmyk.load()
+    return ImageCms.profileToProfile(cmyk, ImageCms.ImageCmsProfile(io.BytesIO(profile)),
+                                     ImageCms.createProfile("sRGB"), outputMode="RGB")
+
+
+def covers_side_by_side(cover_pdf: Path, out: Path) -> Path | None:
+    """The printed cover beside the e-book's cover image (from the EPUB next to it), the same height: the
+    two are one design (layouts/cover/). None without that EPUB."""
+    epub = cover_pdf.with_name(cover_pdf.name.removesuffix(".cover.pdf") + ".epub")
+    if not epub.is_file():
+        return None
+    printed = _as_printed(cover_pdf, COVER_HEIGHT)
+    with zipfile.ZipFile(epub) as z:
+        image = Image.open(io.BytesIO(z.read("EPUB/images/cover.png"))).convert("RGB")
+    image = image.resize((round(image.width * COVER_HEIGHT / image.height), COVER_HEIGHT))
+    sheet = Image.new("RGB", (printed.width + image.width + 3 * GAP, COVER_HEIGHT + 2 * GAP), (235, 235, 235))
+    sheet.paste(printed, (GAP, GAP))
+    sheet.paste(image, (printed.width + 2 * GAP, GAP))
+    buffer = io.BytesIO()
+    sheet.save(buffer, "PNG", optimize=True)   # all its colours: it is there to compare them
+    path = out / f"{cover_pdf.name.removesuffix('.cover.pdf')}.covers.png"
+    write_atomic(path, buffer.getvalue())
+    return path
+
+
 def make_sheets(pdf_path: Path, out: Path, progress=lambda _m: None) -> Sheets:
     if not pdf_path.is_file():
         raise PublishError("file not found: run make first", pdf_path)
@@ -131,4 +176,5 @@ def make_sheets(pdf_path: Path, out: Path, progress=lambda _m: None) -> Sheets:
 
     spread = out / f"{stem}.spread.png"
     write_atomic(spread, _small_png(_spread(pdf, _fullest_spread(pdf), PAGE_SCALE, boxes=True)))
-    return Sheets(pages, contact, spread)
+    covers = covers_side_by_side(pdf_path, out) if pdf_path.name.endswith(".cover.pdf") else None
+    return Sheets(pages, contact, spread, covers)
