@@ -126,6 +126,13 @@ def template_big_range(book, tmp):
     return "layouts/epub/cover.xhtml.j2", 1, "template error: range of 50,000 items is over the limit of 10,000"
 
 
+def stylesheet_names_a_fifo(book, tmp):
+    os.mkfifo(book / "images" / "pipe.png")
+    write(book / "layouts" / "cover" / "cover.html.j2",
+          '<html><body><div style="background: url(images/pipe.png)">{{ meta.title }}</div></body></html>')
+    return "", None, f"refused to fetch '{(book / 'images' / 'pipe.png').as_uri()}': file is not a regular file"
+
+
 def invalid_labels(book, tmp):
     write(book / "layouts" / "labels.yaml", "toc: [目, 录]\n")
     return "layouts/labels.yaml", 1, "label 'toc' must be text"
@@ -184,7 +191,7 @@ def deep_nesting(book, tmp):
 
 CASES = [billion_laughs, deep_yaml, duplicate_key, edition_as_number, long_slug, nul_in_chapter_name, fifo_book_yaml,
          fifo_chapter, huge_chapter, symlinked_book_yaml, include_out_of_the_book, template_repeats_a_string,
-         template_doubles_a_string, template_big_range, invalid_labels, gb18030_corrections,
+         template_doubles_a_string, template_big_range, stylesheet_names_a_fifo, invalid_labels, gb18030_corrections,
          corrections_with_a_control_separator, image_over_50_megapixels, decompression_bomb, corrupt_image,
          truncated_jpeg, too_many_footnotes, deep_nesting]
 

@@ -12,7 +12,7 @@ from weasyprint.css import ColorProfile
 from weasyprint.pdf.stream import Stream
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from . import pdf_tidy, weasyprint_cjk, weasyprint_scale, weasyprint_ua
+from . import bookfiles, pdf_tidy, weasyprint_cjk, weasyprint_scale, weasyprint_ua
 from .errors import PublishError
 from .layouts import FONTS, LAYOUTS, PrintDocument
 
@@ -32,6 +32,10 @@ class BookURLFetcher(URLFetcher):
         if path is None or not any(path.is_relative_to(root) for root in self.allowed):
             raise FatalURLFetchingError(f"refused to fetch {url!r}: only files inside the book, "
                                         "layouts/ and fonts/ may be read")
+        try:   # a FIFO named by a book's stylesheet would hang the build, a huge file fill the memory
+            bookfiles.checked(path, "file", bookfiles.IMAGE_BYTES, self.allowed)
+        except PublishError as exc:
+            raise FatalURLFetchingError(f"refused to fetch {url!r}: {exc.message}") from None
         if path in self.converted:
             return URLFetcherResponse(url, self.converted[path], {"Content-Type": "image/png"})
         return super().fetch(url, headers)
