@@ -113,3 +113,13 @@ def test_refuses_to_overwrite_a_book(tmp_path):
     bad = publish("new", tmp_path / "other", "--title", "测试", "--author", "某人", "--slug", "My Book")
     assert bad.returncode == 2 and "slug 'My Book'" in bad.stderr
     assert not (tmp_path / "other").exists()
+
+
+def test_a_title_with_markup_characters_is_printed_as_typed(tmp_path):
+    title = "<b>书</b> *星* [a](b)"
+    assert publish("new", str(tmp_path / "book"), "--title", title, "--author", "某人").returncode == 0
+    result = publish("build", "--book", str(tmp_path / "book"), "--out", str(tmp_path / "out"), "--format", "epub",
+                     "--edition", "zh-Hans")
+    assert result.returncode == 0, result.stderr
+    chapter = manuscript.load(tmp_path / "book").chapters[0]
+    assert f"这是《{title}》的第一章。" in "".join(c.content for t in chapter.tokens for c in t.children or [])

@@ -30,6 +30,9 @@ def _environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=jinja2.StrictUndefined,
                              keep_trailing_newline=True)
     env.filters["yaml"] = lambda value: json.dumps(value, ensure_ascii=False)
+    # Markdown text: every ASCII punctuation mark backslash-escaped (CommonMark allows it for each), so a
+    # title like "<b>书</b>" or "*书*" is printed as typed, not read as HTML or emphasis.
+    env.filters["markdown"] = lambda value: re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", value)
     return env
 
 
