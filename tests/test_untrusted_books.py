@@ -189,11 +189,11 @@ def deep_nesting(book, tmp):
     return CHAPTER, 3, "markup nested deeper than 16 levels"
 
 
-CASES = [billion_laughs, deep_yaml, duplicate_key, edition_as_number, long_slug, nul_in_chapter_name, fifo_book_yaml,
-         fifo_chapter, huge_chapter, symlinked_book_yaml, include_out_of_the_book, template_repeats_a_string,
-         template_doubles_a_string, template_big_range, stylesheet_names_a_fifo, invalid_labels, gb18030_corrections,
-         corrections_with_a_control_separator, image_over_50_megapixels, decompression_bomb, corrupt_image,
-         truncated_jpeg, too_many_footnotes, deep_nesting]
+CASES = [billion_laughs, deep_yaml, duplicate_key, edition_as_number, long_slug, nul_in_chapter_name,
+         fifo_book_yaml, fifo_chapter, huge_chapter, symlinked_book_yaml, include_out_of_the_book,
+         template_repeats_a_string, template_doubles_a_string, template_big_range, stylesheet_names_a_fifo,
+         invalid_labels, gb18030_corrections, corrections_with_a_control_separator, image_over_50_megapixels,
+         decompression_bomb, corrupt_image, truncated_jpeg, too_many_footnotes, deep_nesting]
 
 
 @pytest.mark.parametrize("breaks", CASES, ids=[c.__name__ for c in CASES])
@@ -262,3 +262,18 @@ def test_what_authors_send_builds(book, tmp_path):
         assert len(images) == 5
         assert Image.open(io.BytesIO(epub.read(images[1]))).mode == "L"   # the 16-bit grey, now 8 bits
     assert (tmp_path / "out" / "sample-book.zh-Hans.pdf").read_bytes().startswith(b"%PDF-")
+
+
+def test_an_internal_error_is_one_line_and_its_traceback_only_under_debug(tmp_path):
+    """publish snapshot does not yet check that its file is an EPUB: zipfile's error reaches the command
+    line, which is what an internal error looks like (when snapshot learns to say so, pick another)."""
+    (tmp_path / "book.epub").write_text("not a zip", encoding="utf-8")
+    command = [sys.executable, "-m", "publish.cli", "snapshot", "--out", str(tmp_path / "shots"),
+               str(tmp_path / "book.epub")]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 70
+    assert result.stderr.splitlines() == [
+        "publish: internal error (a bug in publish, please report it): BadZipFile: File is not a zip file",
+        "  hint: run again with --debug for the traceback: publish snapshot --debug …"]
+    debug = subprocess.run(command + ["--debug"], capture_output=True, text=True, timeout=120)
+    assert debug.returncode == 1 and "Traceback" in debug.stderr and "BadZipFile" in debug.stderr

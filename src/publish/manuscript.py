@@ -327,7 +327,8 @@ def _images(root: Path, chapter: Path, tokens: list[Token]) -> list[Image]:
             path = _book_file(root, name, chapter, line, "image", base=chapter.parent)
             bookfiles.checked(path, "image", bookfiles.IMAGE_BYTES, [root], chapter, line, name)
             too_big = PublishError(f"image {name!r} is over the limit of {bookfiles.IMAGE_PIXELS // 1_000_000} "
-                                   "megapixels", chapter, line, hint="scale it down: 300 dpi at the printed size is enough")
+                                   "megapixels", chapter, line,
+                                   hint="scale it down: 300 dpi at the printed size is enough")
             try:
                 with warnings.catch_warnings():   # Pillow warns from 89 megapixels; our limit is lower
                     warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
