@@ -18,7 +18,7 @@ from jinja2.compiler import CodeGenerator
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
-MAX_VALUE_CHARS = 64_000_000   # a string or a template's output; the 1M-character book's HTML is ~15 M
+MAX_VALUE_CHARS = 64_000_000   # a string or a template's output; the 1M-character book's print HTML is ~3.5 M
 MAX_NUMBER_ARGUMENT = 100_000  # a number passed to a filter or method (center(n), indent(n), batch(n) …)
 MAX_RANGE = 10_000             # items of one range()
 MAX_EXPONENT = 256             # of `**`
