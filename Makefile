@@ -1,8 +1,9 @@
-# make        build every edition of the book as PDF and EPUB (installing what it needs)
+# make        build every edition of the book as PDF and EPUB, and its ONIX record (installing what it needs)
 # make test   run the tests
 # make lint   check the manuscript's text (publish lint); make check runs it first
 # make pdf    print PDF (PDF/X), print cover and screen PDF of every edition
-# make check  lint, then check the built files: epubcheck, Ace, fonts, clreq typography, print preflight,
+# make onix   each edition's ONIX 3.0 record (e-book and print book), measured on the built files
+# make check  lint, then check the built files: epubcheck, Ace, fonts, onixcheck, clreq typography, print preflight,
 #             every PDF drawn and read alike by five engines
 # make proof  pictures under build/proof/: EPUB first screens (Chromium), PDF pages and spreads (pypdfium2)
 BOOK    ?= manuscript
@@ -18,15 +19,17 @@ PDFS  := $(foreach e,$(EDITIONS),$(OUT)/$(SLUG).$(e).pdf)
 COVERS  := $(foreach e,$(EDITIONS),$(OUT)/$(SLUG).$(e).cover.pdf)
 SCREENS := $(foreach e,$(EDITIONS),$(OUT)/$(SLUG).$(e).screen.pdf)
 EPUBS := $(foreach e,$(EDITIONS),$(OUT)/$(SLUG).$(e).epub)
+ONIXS := $(foreach e,$(EDITIONS),$(OUT)/$(SLUG).$(e).onix.xml)
 # A book's source/ folder (this book's raw text) is not read by the build.
 INPUTS := $(shell find $(BOOK) layouts fonts src -type f -not -path '$(BOOK)/source/*' -not -path '*/__pycache__/*' -not -path '*.egg-info/*') pyproject.toml
 
-.PHONY: all pdf epub test lint check proof bench clean
+.PHONY: all pdf epub onix test lint check proof bench clean
 .DELETE_ON_ERROR:
 
-all: pdf epub
+all: pdf epub onix
 pdf: $(PDFS) $(COVERS) $(SCREENS)
 epub: $(EPUBS)
+onix: $(ONIXS)
 
 # Debian packages: WeasyPrint's Pango and HarfBuzz subsetter, Java for epubcheck, poppler for pdffonts, qpdf for preflight,
 # Ghostscript and MuPDF to draw and read every PDF beside poppler, pdfium and pdf.js (publish engines).
@@ -46,6 +49,10 @@ $(PDFS) $(COVERS) $(SCREENS) &: $(INPUTS) $(VENV)/.installed
 $(EPUBS) &: $(INPUTS) $(VENV)/.installed
 	$(PUBLISH) build --book $(BOOK) --out $(OUT) --format epub
 
+# The ONIX records are measured on the built files: page count, trim, spine.
+$(ONIXS) &: $(PDFS) $(COVERS) $(EPUBS)
+	$(PUBLISH) onix --book $(BOOK) --out $(OUT)
+
 # Ace by DAISY for the accessibility check; it runs in Debian's chromium, so Puppeteer downloads nothing.
 node_modules/.installed: package.json package-lock.json $(VENV)/.system-packages
 	PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
@@ -58,8 +65,8 @@ test: $(VENV)/.installed node_modules/.installed
 lint: $(VENV)/.installed
 	$(PUBLISH) lint --book $(BOOK)
 
-check: lint $(PDFS) $(COVERS) $(SCREENS) $(EPUBS) node_modules/.installed
-	$(PUBLISH) check $(PDFS) $(EPUBS)
+check: lint $(PDFS) $(COVERS) $(SCREENS) $(EPUBS) $(ONIXS) node_modules/.installed
+	$(PUBLISH) check $(PDFS) $(EPUBS) $(ONIXS)
 	$(PUBLISH) proof $(PDFS)
 	$(PUBLISH) preflight $(PDFS) $(COVERS)
 	$(PUBLISH) engines --book $(BOOK) $(PDFS) $(COVERS) $(SCREENS)

@@ -122,6 +122,15 @@ def pdf_font_codes(path: Path) -> CheckResult:
     return CheckResult(path, "font-codes", report.passed, detail + (" resolve to their glyphs" if report.passed else ""))
 
 
+def onixcheck(path: Path) -> CheckResult:
+    """The ONIX record against EDItEUR's ONIX 3.0 reference schema (onixcheck)."""
+    from .onix import validate
+
+    problems = validate(path)
+    return CheckResult(path, "onixcheck", not problems,
+                       "; ".join(problems[:3]) if problems else "valid ONIX 3.0 (reference XSD)")
+
+
 def check(paths: list[Path]) -> list[CheckResult]:
     results = []
     for path in paths:
@@ -131,4 +140,6 @@ def check(paths: list[Path]) -> list[CheckResult]:
             results += [epubcheck(path), ace(path)]
         elif path.suffix == ".pdf":
             results += [pdf_book_fonts(path), pdf_font_codes(path)]
+        elif path.name.endswith(".onix.xml"):
+            results.append(onixcheck(path))
     return results

@@ -121,6 +121,17 @@ def _snapshot(args) -> int:
     return ExitCode.OK
 
 
+def _onix(args) -> int:
+    from . import manuscript
+    from .build import source_date
+    from .onix import write
+
+    sent = source_date(manuscript.load(Path(args.book)))   # reproducible, as the files it describes
+    for path in write(Path(args.book), Path(args.out), sent):
+        print(f"wrote {path}")
+    return ExitCode.OK
+
+
 def _book_option(command: argparse.ArgumentParser) -> None:
     command.add_argument("--book", default="manuscript", metavar="DIR",
                          help="book folder holding book.yaml (default: manuscript)")
@@ -182,6 +193,11 @@ def parser() -> argparse.ArgumentParser:
                            help="pages per signature the page count must fill (default: 4)")
     preflight.set_defaults(run=_preflight)
 
+    onix = commands.add_parser("onix", help="write each edition's ONIX 3.0 record, measured on its built files",
+                               description="Write <out>/<slug>.<edition>.onix.xml: the e-book and the print book.")
+    _book_option(onix)
+    onix.add_argument("--out", default="build", metavar="DIR", help="where the built files are (default: build)")
+    onix.set_defaults(run=_onix)
     new = commands.add_parser("new", help="start a new book folder that builds at once",
                               description="Write DIR/book.yaml (every key, commented), one chapter, an images "
                               "folder and a correction table for the zh-Hant edition. DIR must be empty or missing.")
