@@ -87,8 +87,9 @@ def _cover_png(html: str, book: manuscript.Manuscript, cache_dir: Path) -> bytes
     def draw() -> bytes:
         from . import cover   # imports WeasyPrint: only when the cover must be drawn
         return cover.render_png(html, book.root)
+    images = book.root / "images"   # a symlink out of the book is not looked into, not even by its times
     name = cache.key(html, cache.fingerprint(layouts.LAYOUTS, layouts.FONTS, book_layouts=book.layouts),
-                     cache.file_times(book.root / "images"))
+                     cache.file_times(images) if images.resolve().is_relative_to(book.root) else "")
     return cache.data(cache_dir / "cover", name, draw)
 
 
