@@ -3,6 +3,7 @@
 # make lint   check the manuscript's text (publish lint); make check runs it first
 # make pdf    print PDF (PDF/X), print cover and screen PDF of every edition
 # make onix   each edition's ONIX 3.0 record (e-book and print book), measured on the built files
+# make spec   each edition's print order for the shop (print-spec.txt), measured on the print files
 # make check  lint, then check the built files: epubcheck, Ace, fonts, onixcheck, clreq typography, print preflight,
 #             every PDF drawn and read alike by five engines
 # make proof  pictures under build/proof/: EPUB first screens (Chromium), PDF pages and spreads (pypdfium2)
@@ -20,16 +21,18 @@ COVERS  := $(foreach e,$(EDITIONS),$(OUT)/$(SLUG).$(e).cover.pdf)
 SCREENS := $(foreach e,$(EDITIONS),$(OUT)/$(SLUG).$(e).screen.pdf)
 EPUBS := $(foreach e,$(EDITIONS),$(OUT)/$(SLUG).$(e).epub)
 ONIXS := $(foreach e,$(EDITIONS),$(OUT)/$(SLUG).$(e).onix.xml)
+SPECS := $(foreach e,$(EDITIONS),$(OUT)/$(SLUG).$(e).print-spec.txt)
 # A book's source/ folder (this book's raw text) is not read by the build.
 INPUTS := $(shell find $(BOOK) layouts fonts src -type f -not -path '$(BOOK)/source/*' -not -path '*/__pycache__/*' -not -path '*.egg-info/*') pyproject.toml
 
-.PHONY: all pdf epub onix test lint check proof bench clean
+.PHONY: all pdf epub onix spec test lint check proof bench clean
 .DELETE_ON_ERROR:
 
-all: pdf epub onix
+all: pdf epub onix spec
 pdf: $(PDFS) $(COVERS) $(SCREENS)
 epub: $(EPUBS)
 onix: $(ONIXS)
+spec: $(SPECS)
 
 # Debian packages: WeasyPrint's Pango and HarfBuzz subsetter, Java for epubcheck, poppler for pdffonts, qpdf for preflight,
 # Ghostscript and MuPDF to draw and read every PDF beside poppler, pdfium and pdf.js (publish engines).
@@ -52,6 +55,10 @@ $(EPUBS) &: $(INPUTS) $(VENV)/.installed
 # The ONIX records are measured on the built files: page count, trim, spine.
 $(ONIXS) &: $(PDFS) $(COVERS) $(EPUBS)
 	$(PUBLISH) onix --book $(BOOK) --out $(OUT)
+
+# The print order: figures and MD5s from the print files themselves.
+$(SPECS) &: $(PDFS) $(COVERS)
+	$(PUBLISH) print-spec --book $(BOOK) --out $(OUT)
 
 # Ace by DAISY for the accessibility check; it runs in Debian's chromium, so Puppeteer downloads nothing.
 node_modules/.installed: package.json package-lock.json $(VENV)/.system-packages

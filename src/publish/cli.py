@@ -132,6 +132,14 @@ def _onix(args) -> int:
     return ExitCode.OK
 
 
+def _print_spec(args) -> int:
+    from .print_spec import write
+
+    for path in write(Path(args.book), Path(args.out)):
+        print(f"wrote {path}")
+    return ExitCode.OK
+
+
 def _book_option(command: argparse.ArgumentParser) -> None:
     command.add_argument("--book", default="manuscript", metavar="DIR",
                          help="book folder holding book.yaml (default: manuscript)")
@@ -198,6 +206,11 @@ def parser() -> argparse.ArgumentParser:
     _book_option(onix)
     onix.add_argument("--out", default="build", metavar="DIR", help="where the built files are (default: build)")
     onix.set_defaults(run=_onix)
+    spec = commands.add_parser("print-spec", help="write each edition's print order, measured on its print files",
+                               description="Write <out>/<slug>.<edition>.print-spec.txt for the print shop.")
+    _book_option(spec)
+    spec.add_argument("--out", default="build", metavar="DIR", help="where the built files are (default: build)")
+    spec.set_defaults(run=_print_spec)
     new = commands.add_parser("new", help="start a new book folder that builds at once",
                               description="Write DIR/book.yaml (every key, commented), one chapter, an images "
                               "folder and a correction table for the zh-Hant edition. DIR must be empty or missing.")

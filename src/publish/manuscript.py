@@ -23,7 +23,7 @@ EDITIONS = {  # edition name -> script of its fonts
 REQUIRED_KEYS = ("slug", "title", "creators", "language", "identifier", "chapters")
 OPTIONAL_KEYS = ("subtitle", "date", "publisher", "rights", "description", "trim", "editions", "lint",
                  "print", "isbn", "imprint")
-PRINT_KEYS = ("pdfx", "icc", "bleed_mm", "signature", "caliper_mm", "binding")
+PRINT_KEYS = ("pdfx", "icc", "bleed_mm", "signature", "caliper_mm", "binding", "paper")
 PDFX_VERSIONS = ("x-4", "x-1a")
 SIGNATURES = (4, 16, 32)
 EDITION_KEYS = ("opencc", "corrections", "writing_mode")
@@ -78,6 +78,7 @@ class PrintSpec:
     signature: int = 4             # the page count is padded to a multiple of this
     caliper_mm: float = 0.1        # thickness of one leaf (two pages): spine = leaves × caliper
     binding: str = "auto"          # saddle, perfect, or auto: by the page count (binding.py)
+    paper: str = "80 g/m² 胶版纸 offset"   # the interior's paper, as the print order names it
 
 
 @dataclass(frozen=True)
@@ -259,6 +260,7 @@ def _print(root: Path, data: dict, path: Path, lines: dict[str, int]) -> PrintSp
         signature,
         _number(settings, "caliper_mm", 0.03, 1, path, line) if "caliper_mm" in settings else spec.caliper_mm,
         binding,
+        _string(settings, "paper", path, {"paper": line}) or spec.paper,
     )
 
 
