@@ -50,6 +50,7 @@ def test_this_books_records(manuscript_build):
             assert _text(product, "o:DescriptiveDetail/o:Language/o:ScriptCode") == [name.split("-")[1]]
             assert _text(product, "o:DescriptiveDetail/o:Contributor/o:ContributorRole") == ["A01", "A01"]
             assert _text(product, "o:PublishingDetail/o:PublishingDate/o:Date") == ["2021"]
+            assert _text(product, "o:DescriptiveDetail/o:Subject") == []   # no subjects in book.yaml
         assert _text(ebook, "o:ProductIdentifier/o:IDValue") != _text(printed, "o:ProductIdentifier/o:IDValue")
     hant = _products(records["zh-Hant"])["ED"]
     assert _text(hant, "o:DescriptiveDetail/o:TitleDetail/o:TitleElement/o:TitleText") == ["傳承紅色基因 賡續奮鬥精神"]
@@ -60,7 +61,7 @@ def test_isbn_price_and_a_perfect_binding(tmp_path):
     shutil.copytree(SAMPLE, book)
     yaml = book / "book.yaml"
     yaml.write_text(yaml.read_text(encoding="utf-8") + "isbn: 978-7-02-000220-7\nprint: {binding: perfect, caliper_mm: 1}\n"
-                    "imprint: {price: {zh-Hans: 28.00元, zh-Hant: NT$ 280}}\n", encoding="utf-8")
+                    "imprint: {price: {zh-Hans: 28.00元, zh-Hant: NT$ 280}}\nsubjects: [党史, 纪念文章]\n", encoding="utf-8")
     records = _records(book, build_book(book, tmp_path / "out"))
     for name, amount, currency in (("zh-Hans", "28.00", "CNY"), ("zh-Hant", "280", "TWD")):
         printed = _products(records[name])["BC"]
@@ -71,6 +72,8 @@ def test_isbn_price_and_a_perfect_binding(tmp_path):
         assert thickness == ["6"]   # 12 pages, 6 leaves of 1 mm: the cover's spine
         assert _text(printed, "o:ProductSupply/o:SupplyDetail/o:Price/o:PriceAmount") == [amount]
         assert _text(printed, "o:ProductSupply/o:SupplyDetail/o:Price/o:CurrencyCode") == [currency]
+        assert _text(printed, "o:DescriptiveDetail/o:Subject/o:SubjectHeadingText") == [
+            "党史; 纪念文章" if name == "zh-Hans" else "黨史; 紀念文章"]
         assert _text(printed, "o:PublishingDetail/o:Publisher/o:PublisherName") == [
             "测试出版社" if name == "zh-Hans" else "測試出版社"]
 

@@ -21,7 +21,7 @@ HANT_QUOTES = str.maketrans({"“": "「", "”": "」", "‘": "『", "’": "�
 # Texts are joined with the ASCII unit separator for a single OpenCC call: OpenCC passes it through
 # untouched and no phrase spans it, and no manuscript text contains it (control characters are refused).
 SEPARATOR = "\x1f"
-CONVERTED_META = ("title", "subtitle", "publisher", "rights", "description")
+CONVERTED_META = ("title", "subtitle", "publisher", "rights", "description", "subjects")
 # The region whose standard forms an OpenCC configuration writes: stores and reading systems read it from
 # the language tag (BCP 47). s2t writes OpenCC's own standard, no region's.
 OPENCC_REGIONS = {"s2tw": "TW", "s2twp": "TW", "s2hk": "HK"}

@@ -89,6 +89,8 @@ def build(edition: Edition, docs: EpubDocuments, cover_png: bytes, fonts: dict[s
     for key in ("publisher", "rights", "description", "date"):
         if getattr(meta, key):
             book.add_metadata("DC", key, getattr(meta, key))
+    for subject in filter(None, meta.subjects.split("; ")):
+        book.add_metadata("DC", "subject", subject)
     book.add_metadata(None, "meta", "", {"name": "cover", "content": "cover-image"})
     accessibility_metadata(book, edition.labels["accessibility_summary"])
     if edition.spec.writing_mode == "vertical-rl":

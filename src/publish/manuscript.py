@@ -22,7 +22,7 @@ EDITIONS = {  # edition name -> script of its fonts
 }
 REQUIRED_KEYS = ("slug", "title", "creators", "language", "identifier", "chapters")
 OPTIONAL_KEYS = ("subtitle", "date", "publisher", "rights", "description", "trim", "editions", "lint",
-                 "print", "isbn", "imprint")
+                 "print", "isbn", "imprint", "subjects")
 PRINT_KEYS = ("pdfx", "icc", "bleed_mm", "signature", "caliper_mm", "binding", "paper")
 PDFX_VERSIONS = ("x-4", "x-1a")
 SIGNATURES = (4, 16, 32)
@@ -57,6 +57,7 @@ class Metadata:
     publisher: str = ""
     rights: str = ""
     description: str = ""
+    subjects: str = ""             # keywords for stores, "; " between them (ONIX Subject, EPUB dc:subject)
 
 
 @dataclass(frozen=True)
@@ -264,6 +265,16 @@ def _print(root: Path, data: dict, path: Path, lines: dict[str, int]) -> PrintSp
     )
 
 
+def _subjects(data: dict, path: Path, lines: dict[str, int]) -> str:
+    """subjects: [党史, 纪念文章] (or one text) -> "党史; 纪念文章"."""
+    raw = data.get("subjects") or []
+    raw = [raw] if isinstance(raw, str) else raw
+    if not isinstance(raw, list) or not all(isinstance(s, str) and s.strip() and ";" not in s for s in raw):
+        raise PublishError("'subjects' must be a list of keywords", path, lines.get("subjects"),
+                           hint="e.g. subjects: [党史, 纪念文章] (no ';' inside a keyword)")
+    return "; ".join(s.strip() for s in raw)
+
+
 def _isbn(data: dict, path: Path, lines: dict[str, int]) -> str:
     """ISBN-13 with or without hyphens; the check digit must match (weights 1, 3, 1, 3 …)."""
     raw = _string(data, "isbn", path, lines)
@@ -450,6 +461,7 @@ def load(root: Path | str) -> Manuscript:
         language=language,
         identifier=identifier,
         **{k: _string(data, k, path, lines) for k in ("date", "subtitle", "publisher", "rights", "description")},
+        subjects=_subjects(data, path, lines),
     )
     names = data["chapters"]
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):

@@ -124,6 +124,8 @@ def _product(root, book: Manuscript, edition: Edition, form: str, identifier: tu
     # the e-book: the pages of its print counterpart; the print book: every page of the interior
     _composite(detail, "Extent", ("ExtentType", "08" if form == "epub" else "07"),
                ("ExtentValue", str(measured.pages)), ("ExtentUnit", "03"))
+    if meta.subjects:   # code list 27: 20 keywords, "; " between them
+        _composite(detail, "Subject", ("SubjectSchemeIdentifier", "20"), ("SubjectHeadingText", meta.subjects))
 
     if meta.description:
         collateral = _element(product, "CollateralDetail")
