@@ -63,6 +63,7 @@ def test_the_record_of_each_standard():
     ("imprint: {printing: 二}", "imprint.printing must be a whole number from 1 to 999, not '二'"),
     ("imprint: {price: {zh-TW: NT$ 280}}", "imprint.price names 'zh-TW', which is not an edition of this book"),
     ("imprint: {prise: 28元}", "unknown key in imprint: 'prise'"),
+    ("imprint: {price: 二十八元}", "imprint.price '二十八元' has no amount and currency"),
 ])
 def test_a_wrong_imprint_names_book_yaml_and_its_line(tmp_path, line, message):
     book = tmp_path / "book"

@@ -5,12 +5,11 @@ from __future__ import annotations
 import shutil
 from datetime import datetime, timezone
 
-import pytest
 from lxml import etree
 
 from conftest import MANUSCRIPT, SAMPLE, build_book
 from publish import checks, onix
-from publish.errors import PublishError
+from publish.imprint import price_amount
 
 NS = {"o": onix.NAMESPACE}
 SENT = datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)
@@ -89,9 +88,9 @@ def test_onixcheck_fails_a_broken_record(manuscript_build, tmp_path):
     assert not checks.onixcheck(missing).passed
 
 
-def test_a_price_without_a_currency_is_refused():
-    assert onix.price("28.00元", MANUSCRIPT) == ("28.00", "CNY")
-    assert onix.price("HK$ 98", MANUSCRIPT) == ("98", "HKD")
-    with pytest.raises(PublishError) as error:
-        onix.price("二十八元", MANUSCRIPT)
-    assert "no amount and currency" in error.value.message
+def test_prices_as_book_yaml_writes_them():
+    assert price_amount("28.00元") == ("28.00", "CNY")
+    assert price_amount("CNY 28") == ("28", "CNY")
+    assert price_amount("NT$ 280") == ("280", "TWD")
+    assert price_amount("HK$ 98") == ("98", "HKD")
+    assert price_amount("二十八元") is None and price_amount("28") is None and price_amount("CNY 28元") is None

@@ -21,6 +21,9 @@ PIECES = (4, 8, 16, 32, 64, 128)   # pieces a sheet is cut into: each fold halve
 # to trim; more than 15 mm wastes paper a printer would not buy.
 TRIMMED_OFF_MM = (5.0, 15.0)
 IMPRINT_KEYS = ("edition", "printing", "price")
+# How a price may be written in book.yaml -> its ISO 4217 currency (the ONIX record carries both)
+CURRENCIES = {"元": "CNY", "CNY": "CNY", "RMB": "CNY", "¥": "CNY", "NT$": "TWD", "TWD": "TWD", "HK$": "HKD", "HKD": "HKD"}
+PRICE = re.compile(r"(?P<before>NT\$|HK\$|CNY|RMB|TWD|HKD|¥)?\s*(?P<amount>\d+(?:\.\d{1,2})?)\s*(?P<after>元)?")
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,14 @@ def imprint(spec: ImprintSpec, edition: str, script: str, date: str, isbn: str,
     )
 
 
+def price_amount(text: str) -> tuple[str, str] | None:
+    """28.00元, CNY 28, NT$ 280, HK$ 98 -> (amount, currency); None if it names no single currency."""
+    match = PRICE.fullmatch(text.strip())
+    if not match or bool(match["before"]) == bool(match["after"]):
+        return None
+    return match["amount"], CURRENCIES[match["before"] or match["after"]]
+
+
 def settings(raw, editions: list[str], path: Path, line: int | None) -> ImprintSpec:
     """book.yaml `imprint: {edition: 1, printing: 1, price: 28.00元}`; price may be one text, or one per
     edition ({zh-Hans: 28.00元, zh-Hant: NT$ 280})."""
@@ -144,8 +155,11 @@ def settings(raw, editions: list[str], path: Path, line: int | None) -> ImprintS
         price = dict.fromkeys(editions, str(price))
     if not isinstance(price, dict) or not all(isinstance(v, (str, int, float)) for v in price.values()):
         raise PublishError("imprint.price must be a text, or one text per edition", path, line, hint=example)
-    for name in price:
+    for name, value in price.items():
         if name not in editions:
             raise PublishError(f"imprint.price names {name!r}, which is not an edition of this book", path, line,
                                hint=f"its editions: {', '.join(editions)}")
+        if price_amount(str(value)) is None:   # the ONIX record needs the amount and the currency
+            raise PublishError(f"imprint.price {value!r} has no amount and currency", path, line,
+                               hint="write it as 28.00元, CNY 28.00, NT$ 280 or HK$ 98")
     return ImprintSpec(counts["edition"], counts["printing"], {k: str(v).strip() for k, v in price.items()})

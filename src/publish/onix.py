@@ -3,7 +3,6 @@ one Product for the EPUB (ProductForm ED, EPUB) and one for the print book (BC, 
 when perfect-bound), from book.yaml and the edition, with page count and sizes measured on the built files."""
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,14 +13,12 @@ from lxml import etree
 from . import binding
 from .edition import Edition
 from .errors import PublishError
+from .imprint import price_amount
 from .manuscript import Manuscript
 
 NAMESPACE = "http://ns.editeur.org/onix/3.0/reference"
 # MARC relator (book.yaml) -> ONIX code list 17
 CONTRIBUTOR_ROLES = {"aut": "A01", "edt": "B01", "trl": "B06", "ill": "A12"}
-# How a price is written in book.yaml imprint.price -> ONIX code list 96
-CURRENCIES = {"元": "CNY", "CNY": "CNY", "RMB": "CNY", "¥": "CNY", "NT$": "TWD", "TWD": "TWD", "HK$": "HKD", "HKD": "HKD"}
-PRICE = re.compile(r"(?P<before>NT\$|HK\$|CNY|RMB|TWD|HKD|¥)?\s*(?P<amount>\d+(?:\.\d{1,2})?)\s*(?P<after>元)?")
 MM = 72 / 25.4
 
 
@@ -45,16 +42,6 @@ def measure(interior: Path, cover: Path) -> Measured:
 
     pages, width, height = trim(interior)
     return Measured(pages, round(width, 1), round(height, 1), round(trim(cover)[1] - 2 * width, 1))
-
-
-def price(text: str, source: Path) -> tuple[str, str]:
-    """28.00元, CNY 28, NT$ 280, HK$ 98 -> (amount, ISO 4217 currency)."""
-    match = PRICE.fullmatch(text.strip())
-    currency = match and (match["before"] or match["after"])
-    if not currency or (match["before"] and match["after"]):
-        raise PublishError(f"imprint.price {text!r}: no amount and currency an ONIX record can carry", source,
-                           hint="write it as 28.00元, CNY 28.00, NT$ 280 or HK$ 98")
-    return match["amount"], CURRENCIES[currency]
 
 
 def _element(parent, name: str, text: str | None = None, **attributes) -> etree._Element:
@@ -138,7 +125,7 @@ def _product(root, book: Manuscript, edition: Edition, form: str, identifier: tu
         dateformat, value = _date(meta.date)
         _element(dated, "Date", value, dateformat=dateformat)
     if book.imprint.price.get(edition.name):
-        amount, currency = price(book.imprint.price[edition.name], book.root / "book.yaml")
+        amount, currency = price_amount(book.imprint.price[edition.name])
         supply = _element(_element(product, "ProductSupply"), "SupplyDetail")
         _composite(supply, "Supplier", ("SupplierRole", "01"), ("SupplierName", publisher(edition)))
         _element(supply, "ProductAvailability", "20")   # available
