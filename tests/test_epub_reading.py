@@ -96,3 +96,20 @@ def test_ace_fails_an_epub_without_accessibility_metadata(manuscript_build, tmp_
             dst.writestr(item, data)
     result = checks.ace(stripped)
     assert not result.passed and "metadata-accessmode" in result.detail
+
+
+needs_epubjs = pytest.mark.skipif(not (browser.EPUBJS / "epubjs").is_dir(), reason="epub.js not installed: run make (npm ci)")
+
+
+@needs_epubjs
+@pytest.mark.parametrize("name", ["zh-Hans", "zh-Hant"])
+def test_epubjs_shows_the_title_and_copyright_pages_and_lists_them_as_landmarks(manuscript_build, name):
+    """epub.js, as a web reader runs it (served over HTTP, opened from the zip), in Chromium."""
+    reading = browser.read_in_epubjs(manuscript_build[name, "epub"])
+    assert ("titlepage", "title-page.xhtml") in reading.landmarks
+    assert ("copyright-page", "copyright-page.xhtml") in reading.landmarks
+    assert list(reading.shown)[:4] == ["cover.xhtml", "title-page.xhtml", "copyright-page.xhtml", "nav.xhtml"]
+    title = "传承红色基因" if name == "zh-Hans" else "傳承紅色基因"
+    assert reading.shown["title-page.xhtml"].startswith(title)
+    copyright_page = reading.shown["copyright-page.xhtml"]
+    assert ("版次" if name == "zh-Hans" else "版權所有·翻印必究") in copyright_page and title in copyright_page

@@ -3,6 +3,7 @@ protocol (Playwright), for proof images and for checks a reader's eye would make
 from __future__ import annotations
 
 import base64
+import http.server
 import os
 import shutil
 import tempfile
@@ -100,3 +101,68 @@ def view_epub(epub: Path) -> list[DocumentView]:
             browser.close()
             shutil.rmtree(profile, ignore_errors=True)
     return views
+
+
+EPUBJS = Path(__file__).resolve().parents[2] / "node_modules"   # epubjs and its jszip (npm ci: make)
+# epub.js, as a web reader runs it: the book from its zip, every spine document and landmark it finds,
+# and the text it shows for each one it is asked to display.
+EPUBJS_PAGE = """<!DOCTYPE html><meta charset="utf-8">
+<script src="jszip.min.js"></script><script src="epub.min.js"></script>
+<div id="area" style="width: 600px; height: 800px"></div>
+<script>
+window.reading = (async () => {
+  const book = ePub("book.epub");
+  const rendition = book.renderTo("area", {width: 600, height: 800});
+  await book.ready;
+  const navigation = await book.loaded.navigation;
+  const shown = {};
+  for (const item of book.spine.spineItems) {
+    await rendition.display(item.href);
+    shown[item.href] = rendition.getContents()[0].document.body.innerText;
+  }
+  return {landmarks: navigation.landmarks.map(l => [l.type, l.href]), shown: shown};
+})();
+</script>"""
+
+
+@dataclass(frozen=True)
+class Reading:
+    landmarks: list[tuple[str, str]]   # epub:type, href, as epub.js lists the navigation's landmarks
+    shown: dict[str, str]              # spine document -> the text epub.js displayed for it
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):   # a request line per file on stderr says nothing to the reader
+        pass
+
+
+def read_in_epubjs(epub: Path) -> Reading:
+    """Open the EPUB in epub.js (the reader many web and app readers are built on) in Chromium, served over
+    HTTP from a temporary folder as a web reader would, and display every spine document."""
+    import threading
+    from functools import partial
+
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        shutil.copy(epub, folder / "book.epub")
+        shutil.copy(EPUBJS / "epubjs" / "dist" / "epub.min.js", folder)
+        shutil.copy(EPUBJS / "jszip" / "dist" / "jszip.min.js", folder)
+        (folder / "index.html").write_text(EPUBJS_PAGE, encoding="utf-8")
+        handler = partial(_QuietHandler, directory=str(folder))
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+                try:
+                    page = browser.new_page(viewport=VIEWPORT)
+                    page.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html")
+                    result = page.evaluate("window.reading")
+                finally:
+                    browser.close()
+        finally:
+            server.shutdown()
+            server.server_close()
+    return Reading([tuple(pair) for pair in result["landmarks"]], result["shown"])
