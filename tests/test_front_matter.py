@@ -110,3 +110,19 @@ def test_a_books_own_copyright_page_replaces_it_in_both_formats(tmp_path):
     assert "<p>本书版本记录：None</p>" in layouts.render_epub(edition, loaded).front_matter["copyright-page.xhtml"]
     record = imprint(loaded.imprint, "zh-Hans", "Hans", edition.meta.date, "", loaded.trim_mm, Layout(12, 28, 24))
     assert "<p>本书版本记录：850 mm × 1168 mm　1/32</p>" in layouts.render_print(edition, loaded, record=record).html
+
+
+def test_a_wrong_figure_from_the_last_build_is_measured_again(tmp_path):
+    """The first layout states what the last build measured (out/.cache/layout/); a page count that no
+    longer holds is caught on the laid-out pages and the book is laid out again with the right one."""
+    book = tmp_path / "book"
+    shutil.copytree(SAMPLE, book)
+    out = tmp_path / "out"
+    (out / ".cache" / "layout").mkdir(parents=True)
+    (out / ".cache" / "layout" / "zh-Hans.json").write_text(
+        '{"pages": 320, "chars_per_line": 28, "lines_per_page": 24}', encoding="utf-8")
+    built = build_book(book, out, formats=["pdf"], edition_names=["zh-Hans"])
+    lines = [squeeze(line) for line in _print_page(built["zh-Hans", "pdf"], "标识符")]
+    assert "印张0.5" in lines and "字数9千字" in lines   # not 10 印张 and 216 千字 for 320 pages
+    assert (out / ".cache" / "layout" / "zh-Hans.json").read_text() == (
+        '{"pages": 12, "chars_per_line": 28, "lines_per_page": 24}')

@@ -1,11 +1,15 @@
 """Stage 4a: the interior PDFs, for print and for screen, whose copyright page states the figures of their
 own layout (开本, 印张, 字数: imprint.py). The figures are measured on the laid-out pages; when the page
-printed others (the first layout, or the record changed the page count) the book is laid out again."""
+printed others the book is laid out again. The first layout states what the edition's last build measured
+(kept in its cache): an edit that moves no page costs no second layout."""
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
+from pathlib import Path
 
-from . import layouts, pdf, press
+from . import layouts, output, pdf, press
 from .edition import Edition
 from .errors import PublishError
 from .imprint import Imprint, Layout, imprint
@@ -46,26 +50,43 @@ def measure(rendered, signature: int) -> Layout:
 def render(edition: Edition, book: Manuscript, date: str) -> tuple[bytes, bytes]:
     """The print shop's interior (finished by press) and the screen PDF."""
     spec = book.print
-    stated: Imprint | None = None   # what the copyright page of the layout being made states
+    stated = _last_layout(edition)   # the figures the copyright page being laid out states
 
     def inspect(rendered):
         press.resolution_check(book)(rendered)
         layout = measure(rendered, spec.signature)
-        if record(edition, book, layout) != stated:
+        if stated is None or record(edition, book, layout) != record(edition, book, stated):
             raise _Measured(layout)
 
     for _ in range(LAYOUTS_TRIED):
-        document = layouts.render_print(edition, book, press.css_context(spec), stated)
+        document = layouts.render_print(edition, book, press.css_context(spec),
+                                        record(edition, book, stated) if stated else None)
         try:
             interior, screen = pdf.render(document, book.root, date, press.VARIANTS[spec.pdfx], inspect,
                                           compress=False, screen=True)
         except _Measured as measured:
-            stated = record(edition, book, measured.layout)
+            stated = measured.layout
             continue
+        if edition.cache:
+            output.write_atomic(_layout_file(edition), json.dumps(dataclasses.asdict(stated)).encode())
         return press.finish(interior, spec, spec.signature), screen
     raise PublishError("the copyright page's 版本记录 changes the page count it states, layout after layout",
                        book.root / "book.yaml",
                        hint="shorten the copyright page (layouts/common/copyright-page.html.j2)")
+
+
+def _layout_file(edition: Edition) -> Path:
+    return edition.cache / "layout" / f"{edition.name}.json"
+
+
+def _last_layout(edition: Edition) -> Layout | None:
+    """What the edition's last build measured, if it kept it (a damaged file is no guess)."""
+    if not edition.cache or not _layout_file(edition).is_file():
+        return None
+    try:
+        return Layout(**json.loads(_layout_file(edition).read_text(encoding="utf-8")))
+    except (ValueError, TypeError):
+        return None
 
 
 def record(edition: Edition, book: Manuscript, layout: Layout) -> Imprint:
