@@ -11,8 +11,8 @@ from pathlib import Path
 
 from .errors import PublishError
 
-# The full sheets Chinese printers buy, short side × long side in mm: 正度 787 × 1092, 850 × 1168,
-# 大度 889 × 1194 and 880 × 1230.
+# The full sheets Chinese printers cut books from, short side × long side in mm (the four GB/T 12450
+# and the trade name in a 版本记录; 787 × 1092 is the classic 正度, 889 × 1194 the 大度).
 SHEETS = ((787, 1092), (850, 1168), (880, 1230), (889, 1194))
 PIECES = (4, 8, 16, 32, 64, 128)   # pieces a sheet is cut into: each fold halves its longer side
 # A piece is larger than the page cut from it: head, foot and fore-edge are trimmed (3 mm each) and the
