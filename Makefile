@@ -53,11 +53,11 @@ $(EPUBS) &: $(INPUTS) $(VENV)/.installed
 	$(PUBLISH) build --book $(BOOK) --out $(OUT) --format epub
 
 # The ONIX records are measured on the built files: page count, trim, spine.
-$(ONIXS) &: $(PDFS) $(COVERS) $(EPUBS)
+$(ONIXS) &: $(PDFS) $(COVERS) $(EPUBS) $(INPUTS)
 	$(PUBLISH) onix --book $(BOOK) --out $(OUT)
 
 # The print order: figures and MD5s from the print files themselves.
-$(SPECS) &: $(PDFS) $(COVERS)
+$(SPECS) &: $(PDFS) $(COVERS) $(INPUTS)
 	$(PUBLISH) print-spec --book $(BOOK) --out $(OUT)
 
 # Ace by DAISY for the accessibility check; it runs in Debian's chromium, so Puppeteer downloads nothing.
