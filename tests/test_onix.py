@@ -48,6 +48,7 @@ def test_this_books_records(manuscript_build):
             assert _text(product, "o:DescriptiveDetail/o:Language/o:CountryCode") == region
             assert _text(product, "o:DescriptiveDetail/o:Language/o:ScriptCode") == [name.split("-")[1]]
             assert _text(product, "o:DescriptiveDetail/o:Contributor/o:ContributorRole") == ["A01", "A01"]
+            assert len(_text(product, "o:DescriptiveDetail/o:Contributor/o:CorporateName")) == 2   # organisation: true
             assert _text(product, "o:PublishingDetail/o:PublishingDate/o:Date") == ["2021"]
             assert _text(product, "o:DescriptiveDetail/o:Subject") == []   # no subjects in book.yaml
         assert _text(ebook, "o:ProductIdentifier/o:IDValue") != _text(printed, "o:ProductIdentifier/o:IDValue")
@@ -73,6 +74,8 @@ def test_isbn_price_and_a_perfect_binding(tmp_path):
         assert _text(printed, "o:ProductSupply/o:SupplyDetail/o:Price/o:CurrencyCode") == [currency]
         assert _text(printed, "o:DescriptiveDetail/o:Subject/o:SubjectHeadingText") == [
             "党史; 纪念文章" if name == "zh-Hans" else "黨史; 紀念文章"]
+        assert _text(printed, "o:DescriptiveDetail/o:Contributor/o:PersonName") == (
+            ["张三", "李四"] if name == "zh-Hans" else ["張三", "李四"])
         assert _text(printed, "o:PublishingDetail/o:Publisher/o:PublisherName") == [
             "测试出版社" if name == "zh-Hans" else "測試出版社"]
 

@@ -42,6 +42,7 @@ IMAGE_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "gif": "image/gif"}
 class Creator:
     name: str
     role: str = "aut"
+    organisation: bool = False     # a body, not a person (ONIX CorporateName): a committee, a government
 
 
 @dataclass(frozen=True)
@@ -204,8 +205,12 @@ def _creators(data: dict, path: Path, lines: dict[str, int]) -> tuple[Creator, .
             item = {"name": item}
         if not isinstance(item, dict) or not str(item.get("name", "")).strip():
             raise PublishError("each creator needs a name", path, lines.get("creators"))
-        _check_keys(item, ("name", "role"), path, lines, "in creators: ")
-        creators.append(Creator(str(item["name"]).strip(), str(item.get("role", "aut")).strip()))
+        _check_keys(item, ("name", "role", "organisation"), path, lines, "in creators: ")
+        if not isinstance(item.get("organisation", False), bool):
+            raise PublishError("a creator's 'organisation' is true or false", path, lines.get("creators"),
+                               hint="organisation: true for a body (a committee, a government), else leave it out")
+        creators.append(Creator(str(item["name"]).strip(), str(item.get("role", "aut")).strip(),
+                                item.get("organisation", False)))
     return tuple(creators)
 
 

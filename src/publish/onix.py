@@ -102,7 +102,8 @@ def _product(root, book: Manuscript, edition: Edition, form: str, identifier: tu
         _element(title, "Subtitle", meta.subtitle)
     for number, creator in enumerate(meta.creators, 1):
         _composite(detail, "Contributor", ("SequenceNumber", str(number)),
-                   ("ContributorRole", CONTRIBUTOR_ROLES.get(creator.role, "Z99")), ("PersonName", creator.name))
+                   ("ContributorRole", CONTRIBUTOR_ROLES.get(creator.role, "Z99")),
+                   ("CorporateName" if creator.organisation else "PersonName", creator.name))
     language = _composite(detail, "Language", ("LanguageRole", "01"), ("LanguageCode", "chi"))
     region = edition.lang.split("-")[2:]
     if region:
