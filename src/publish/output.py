@@ -74,4 +74,10 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True   # another user's process
-    return True
+    # A killed worker stays a zombie until its new parent reaps it (in a container, PID 1 may never):
+    # it answers kill(0) but writes nothing again.
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
