@@ -73,7 +73,7 @@ lint: $(VENV)/.installed
 	$(PUBLISH) lint --book $(BOOK)
 
 check: lint $(PDFS) $(COVERS) $(SCREENS) $(EPUBS) $(ONIXS) node_modules/.installed
-	$(PUBLISH) check $(PDFS) $(EPUBS) $(ONIXS)
+	$(PUBLISH) check $(PDFS) $(COVERS) $(SCREENS) $(EPUBS) $(ONIXS)
 	$(PUBLISH) proof $(PDFS)
 	$(PUBLISH) preflight $(PDFS) $(COVERS)
 	$(PUBLISH) engines --book $(BOOK) $(PDFS) $(COVERS) $(SCREENS)
