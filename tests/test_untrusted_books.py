@@ -261,6 +261,9 @@ def test_what_authors_send_builds(book, tmp_path):
         images = sorted(name for name in epub.namelist() if name.startswith("EPUB/images/image"))
         assert len(images) == 5
         assert Image.open(io.BytesIO(epub.read(images[1]))).mode == "L"   # the 16-bit grey, now 8 bits
+        cmyk = Image.open(io.BytesIO(epub.read(images[3])))              # the CMYK JPEG, in sRGB for screens
+        assert cmyk.format == "JPEG" and cmyk.mode == "RGB"
+        assert all(abs(a - b) <= 6 for a, b in zip(cmyk.getpixel((300, 300)), (218, 211, 203)))   # via FOGRA39
     assert (tmp_path / "out" / "sample-book.zh-Hans.pdf").read_bytes().startswith(b"%PDF-")
 
 

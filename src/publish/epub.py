@@ -8,9 +8,11 @@ from datetime import datetime, timezone
 
 from ebooklib import epub
 from lxml import etree
+from PIL import Image as PILImage, ImageCms
 
 from .edition import Edition
 from .layouts import COVER_IMAGE, COVER_PAGE, STYLESHEET, EpubDocuments
+from .press import DEFAULT_ICC
 
 
 def _item(uid: str, file_name: str, media_type: str, content: bytes | str, properties=()) -> epub.EpubItem:
@@ -31,6 +33,25 @@ APPLE_DISPLAY_OPTIONS_XML = b"""<?xml version="1.0" encoding="UTF-8"?>
 </display_options>
 """
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+def _screen_image(image) -> bytes:
+    """The image as a reading system gets it. A CMYK JPEG (made for print) is converted to sRGB through
+    its own embedded profile, else FOGRA39: browsers and e-readers draw CMYK JPEGs with wrong colours,
+    inverted, or not at all. The print PDF keeps the CMYK original."""
+    data = image.converted or image.path.read_bytes()
+    if image.media_type != "image/jpeg":
+        return data
+    with PILImage.open(io.BytesIO(data)) as picture:
+        if picture.mode != "CMYK":
+            return data
+        embedded = picture.info.get("icc_profile")
+        source = ImageCms.ImageCmsProfile(io.BytesIO(embedded)) if embedded else ImageCms.getOpenProfile(str(DEFAULT_ICC))
+        rgb = ImageCms.profileToProfile(picture, source, ImageCms.createProfile("sRGB"),
+                                        renderingIntent=ImageCms.Intent.PERCEPTUAL, outputMode="RGB")
+    out = io.BytesIO()
+    rgb.save(out, "JPEG", quality=92)
+    return out.getvalue()
 
 
 def _package_language(opf: bytes, lang: str) -> bytes:
@@ -103,8 +124,7 @@ def build(edition: Edition, docs: EpubDocuments, cover_png: bytes, fonts: dict[s
         book.add_item(_item(name.split("/")[-1].split(".")[0], name, "font/otf", data))
     book.add_item(_item("cover-image", COVER_IMAGE, "image/png", cover_png, ["cover-image"]))
     for n, (name, image) in enumerate(docs.images.items(), 1):
-        book.add_item(_item(f"image{n:03d}", name, image.media_type,
-                                image.converted or image.path.read_bytes()))
+        book.add_item(_item(f"image{n:03d}", name, image.media_type, _screen_image(image)))
 
     cover = _item("cover", COVER_PAGE, "application/xhtml+xml", docs.cover_page)
     front = [_item(name.removesuffix(".xhtml"), name, "application/xhtml+xml", xhtml)
