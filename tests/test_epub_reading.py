@@ -26,6 +26,8 @@ def test_documents_flow_in_the_editions_direction_in_the_books_fonts(manuscript_
     shown = {view.file: view.text for view in views}   # the title and copyright pages, as Chromium shows them
     assert ("传承红色基因" if name == "zh-Hans" else "傳承紅色基因") in shown["EPUB/title-page.xhtml"]
     assert ("版次" if name == "zh-Hans" else "版權所有·翻印必究") in shown["EPUB/copyright-page.xhtml"]
+    copyright_page = next(v for v in views if v.file == "EPUB/copyright-page.xhtml")
+    assert len(copyright_page.label_offsets) >= 5 and max(copyright_page.label_offsets) < 2, copyright_page.label_offsets
     for view in views:
         assert view.writing_mode == ("vertical-rl" if vertical else "horizontal-tb"), view.file
         assert view.fallback == {}, f"{view.file} fell back to {view.fallback}"

@@ -39,6 +39,13 @@ UPRIGHT = """() => [...document.querySelectorAll(".tcy")].map(e => {
   return (getComputedStyle(document.documentElement).writingMode.startsWith("vertical") ? r.height : r.width) <= 1.1 * em;
 })"""
 
+# A label (<dt>) and its value (<dd>) start the same line, or the same column in vertical text: how far
+# apart their line starts are, in CSS pixels, per pair.
+LABEL_OFFSETS = """() => [...document.querySelectorAll("dt")].map(dt => {
+  const a = dt.getBoundingClientRect(), b = dt.nextElementSibling.getBoundingClientRect();
+  return getComputedStyle(dt).writingMode.startsWith("vertical") ? Math.abs(a.right - b.right) : Math.abs(a.top - b.top);
+})"""
+
 
 @dataclass(frozen=True)
 class DocumentView:
@@ -50,6 +57,7 @@ class DocumentView:
     png: bytes                     # the first screen
     upright_numbers: list[bool]    # per .tcy span: does it take one character's square?
     text: str                      # what it shows as text (innerText of <body>)
+    label_offsets: list[float]     # per <dt>: distance between its line and its <dd>'s (0: side by side)
 
 
 def _spine(root: Path) -> list[str]:
@@ -96,7 +104,7 @@ def view_epub(epub: Path) -> list[DocumentView]:
                 png = base64.b64decode(cdp.send("Page.captureScreenshot", {"format": "png"})["data"])
                 views.append(DocumentView(file, flow["mode"], flow["dy"] > 0 and abs(flow["dx"]) < 1,
                                           fonts, fallback, png, page.evaluate(UPRIGHT),
-                                          page.evaluate("document.body.innerText")))
+                                          page.evaluate("document.body.innerText"), page.evaluate(LABEL_OFFSETS)))
         finally:
             browser.close()
             shutil.rmtree(profile, ignore_errors=True)
