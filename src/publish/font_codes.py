@@ -45,19 +45,12 @@ def check(pdf: pikepdf.Pdf) -> FontCodeReport:
     fonts: dict[tuple, FontCodes] = {}
     first_page: dict[tuple, int] = {}
     for number, page in enumerate(pdf.pages, 1):
-        for font, codes in _used_codes(page.obj, page.obj.get("/Resources", pikepdf.Dictionary()), set()):
-            key = font.objgen
-            entry = fonts.setdefault(key, FontCodes(str(font.get("/BaseFont", "?"))))
-            entry.used |= codes
-            first_page.setdefault(key, number)
-        for annot in page.obj.get("/Annots", []):
-            appearance = annot.get("/AP", {}).get("/N")
-            if isinstance(appearance, pikepdf.Stream):
-                for font, codes in _used_codes(appearance, appearance.get("/Resources", pikepdf.Dictionary()),
-                                               set()):
-                    entry = fonts.setdefault(font.objgen, FontCodes(str(font.get("/BaseFont", "?"))))
-                    entry.used |= codes
-                    first_page.setdefault(font.objgen, number)
+        appearances = [a.get("/AP", {}).get("/N") for a in page.obj.get("/Annots", [])]
+        for stream in [page.obj, *(a for a in appearances if isinstance(a, pikepdf.Stream))]:
+            for font, codes in _used_codes(stream, stream.get("/Resources", pikepdf.Dictionary()), set()):
+                entry = fonts.setdefault(font.objgen, FontCodes(str(font.get("/BaseFont", "?"))))
+                entry.used |= codes
+                first_page.setdefault(font.objgen, number)
     problems = []
     for key, entry in fonts.items():
         font = pdf.get_object(key)

@@ -16,6 +16,7 @@ import re
 import weasyprint
 
 from .errors import PublishError
+from .typeset import CLOSING   # the marks a line may end with: halved (zh-Hans) or hung (zh-Hant)
 
 WEASYPRINT_VERSION = "70.0"
 if weasyprint.__version__ != WEASYPRINT_VERSION:
@@ -36,8 +37,6 @@ NO_LINE_END = set("“‘（《「『〈【")
 MARKS = set("，。、；：？！“”‘’（）《》〈〉【】「」『』…—")
 OPENING_QUOTES = set("“‘")
 CLOSING_QUOTES = set("”’")
-# Marks whose glyph sits in the left half of its em (zh-Hans) or that may hang past the line's end.
-LINE_END_MARKS = set("，。、；：？！”’）》」』〉】")
 # pdf.js reads a gap of 0.102 em or more between two glyphs as a space (TRACKING_SPACE_FACTOR), so a
 # line stretched wider than this copies and searches with a space between every character.
 MAX_STRETCH_EM = 0.1
@@ -187,7 +186,7 @@ def split_inline_box(context, box, position_x, max_x, bottom_space, skip_stack, 
         context, box, position_x, max_x + room, bottom_space, skip_stack, containing_block, *retried,
         first_letter_style, first_line_style)
     texts = list(_text_boxes(again[0]))
-    if not texts or texts[-1].text[-1:] not in LINE_END_MARKS or again[0].width <= line.width:
+    if not texts or texts[-1].text[-1:] not in CLOSING or again[0].width <= line.width:
         return result
     if (hang and texts[-1].width < em) or (not hang and _halted(texts[-1])):
         return result                  # a mark already halved, or too narrow to hang a full em
