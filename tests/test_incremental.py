@@ -9,7 +9,7 @@ from conftest import SAMPLE, build_book
 
 from publish import build as pipeline
 from publish import edition as editions
-from publish import layouts, manuscript
+from publish import interior, layouts, manuscript, pdf
 
 
 def _cache(out: Path) -> dict[str, int]:
@@ -51,3 +51,27 @@ def test_print_html_from_the_cache_equals_the_html_made_afresh(tmp_path):
             cached = editions.make(book, name, pipeline.labels(book), tmp_path / ".cache")
             assert layouts.render_print(cached, book).html == fresh
     assert len(list((tmp_path / ".cache" / "chapters").iterdir())) == 2 * len(book.chapters)
+
+
+def test_a_cold_build_lays_the_book_out_once_and_gives_the_bytes_of_a_second_whole_layout(tmp_path, monkeypatch):
+    """Cold, the copyright page's figures are unknown until the book is laid out: the front matter alone is
+    laid out again with them, not the whole book. Its pages must be those a whole second layout gives."""
+    laid_out = []
+    lay_out = pdf.lay_out
+    monkeypatch.setattr(pdf, "lay_out", lambda document, *args, **kwargs: (
+        laid_out.append(document.html.count('<section class="chapter"')), lay_out(document, *args, **kwargs))[1])
+    one = {"formats": ("pdf",), "edition_names": ["zh-Hans"]}   # in this process, where the spy is
+    cold = _bytes(build_book(SAMPLE, tmp_path / "cold", **one))
+    chapters = len(manuscript.load(SAMPLE).chapters)
+    assert laid_out == [chapters, 0, 0]   # the book, its front matter alone, the cover
+
+    def whole_book_again(rendered, edition, book, layout):
+        raise interior._Measured(layout)
+    with monkeypatch.context() as patch:
+        patch.setattr(interior, "_restate", whole_book_again)
+        laid_out.clear()
+        assert _bytes(build_book(SAMPLE, tmp_path / "twice", **one)) == cold
+        assert laid_out == [chapters, chapters, 0]
+    laid_out.clear()
+    assert _bytes(build_book(SAMPLE, tmp_path / "cold", **one)) == cold   # warm: the figures are known
+    assert laid_out == [chapters, 0]

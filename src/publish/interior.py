@@ -1,7 +1,9 @@
 """Stage 4a: the interior PDFs, for print and for screen, whose copyright page states the figures of their
-own layout (开本, 印张, 字数: imprint.py). The figures are measured on the laid-out pages; when the page
-printed others the book is laid out again. The first layout states what the edition's last build measured
-(kept in its cache): an edit that moves no page costs no second layout."""
+own layout (开本, 印张, 字数: imprint.py). The figures are measured on the laid-out pages. The layout states
+what the edition's last build measured (kept in its cache); when the pages say otherwise, the front matter
+alone is laid out with the measured figures and its copyright page takes the place of the book's: one
+layout of the book, cold or warm. Only a copyright page whose length would change is laid out again with
+the whole book."""
 from __future__ import annotations
 
 import dataclasses
@@ -15,7 +17,7 @@ from .errors import PublishError
 from .imprint import Imprint, Layout, imprint
 from .manuscript import Manuscript
 
-LAYOUTS_TRIED = 3   # the second layout states what the first measured; a third only if that moved a page
+LAYOUTS_TRIED = 3   # layouts of the whole book: more than one only when the copyright page changes length
 
 
 class _Measured(Exception):
@@ -53,10 +55,12 @@ def render(edition: Edition, book: Manuscript, date: str) -> tuple[bytes, bytes]
     stated = _last_layout(edition)   # the figures the copyright page being laid out states
 
     def inspect(rendered):
+        nonlocal stated
         press.resolution_check(book)(rendered)
         layout = measure(rendered, spec.signature)
         if stated is None or record(edition, book, layout) != record(edition, book, stated):
-            raise _Measured(layout)
+            _restate(rendered, edition, book, layout)
+            stated = layout
 
     for _ in range(LAYOUTS_TRIED):
         document = layouts.render_print(edition, book, press.css_context(spec),
@@ -73,6 +77,33 @@ def render(edition: Edition, book: Manuscript, date: str) -> tuple[bytes, bytes]
     raise PublishError("the copyright page's 版本记录 changes the page count it states, layout after layout",
                        book.root / "book.yaml",
                        hint="shorten the copyright page (layouts/common/copyright-page.html.j2)")
+
+
+def _restate(rendered, edition: Edition, book: Manuscript, layout: Layout) -> None:
+    """The copyright page of `rendered` made to state `layout`: the front matter laid out alone, with the
+    same fonts, and its copyright page put in the book's place. Nothing else on any page depends on those
+    figures; if the page count of the copyright page would change (or a book's own template drops its
+    class), _Measured asks for the whole book again."""
+    front = layouts.render_print(edition, book, press.css_context(book.print), record(edition, book, layout),
+                                 front_matter_only=True)
+    alone = pdf.lay_out(front, book.root, rendered.font_config)
+    pages = _copyright_pages(rendered.pages)
+    if not pages or _copyright_pages(alone.pages) != pages:
+        raise _Measured(layout)
+    for index in pages:
+        rendered.pages[index] = alone.pages[index]
+
+
+def _copyright_pages(pages) -> list[int]:
+    """Indices of the pages that hold the copyright page (class copyright-page), all in the front matter."""
+    found = []
+    for index, page in enumerate(pages):
+        if page._page_box.page_type.name == "body":
+            break
+        if any("copyright-page" in (box.element.get("class") or "").split()
+               for box in _walk(page._page_box) if getattr(box, "element", None) is not None):
+            found.append(index)
+    return found
 
 
 def _layout_file(edition: Edition) -> Path:

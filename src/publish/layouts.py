@@ -210,15 +210,16 @@ def _context(edition: Edition, manuscript: Manuscript, fonts: list[dict], record
 
 
 def render_print(edition: Edition, manuscript: Manuscript, press: dict | None = None,
-                 record: Imprint | None = None) -> PrintDocument:
+                 record: Imprint | None = None, front_matter_only: bool = False) -> PrintDocument:
     """`press` (from press.css_context) makes the print shop's CMYK PDF; None the screen PDF. `record`:
-    the figures of the copyright page, measured on a layout of this document (interior.py)."""
+    the figures of the copyright page, measured on a layout of this document (interior.py), which lays out
+    the front matter alone (`front_matter_only`: no chapters, an empty contents) to set them."""
     fonts = [{"family": f.family, "weight": f.weight, "url": f.path.as_uri()} for f in font_faces(edition.spec.script)]
     layouts = results.fingerprint(LAYOUTS, book_layouts=manuscript.layouts) if edition.cache else ""
     chapters = [
         RenderedChapter(ch.id, ch.title, "", _chapter_fragment(edition, layouts, n,
                                                                {i.src: i.path.as_uri() for i in ch.images}))
-        for n, ch in enumerate(edition.chapters)
+        for n, ch in enumerate(edition.chapters) if not front_matter_only
     ]
     env = environment(manuscript.layouts)
     html = _render(env, "print/book.html.j2", chapters=chapters, press=press,

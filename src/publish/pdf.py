@@ -64,6 +64,15 @@ class _ProfileAsFiled(ColorProfile):
         return Path(unquote(urlsplit(self.src).path)).read_bytes()
 
 
+def lay_out(document: PrintDocument, book_root: Path, font_config=None):
+    """WeasyPrint's layout of `document`, reading only the book's and the project's files. Called by render,
+    and by an `inspect` that lays out another document whose pages join these (`font_config`: the first
+    document's, so that both share their fonts)."""
+    html = weasyprint.HTML(string=document.html, base_url=document.base_url,
+                           url_fetcher=BookURLFetcher([book_root, LAYOUTS, FONTS], document.converted))
+    return html.render(font_config=font_config)
+
+
 def render(document: PrintDocument, book_root: Path, metadata_date: str | None = None,
            variant: str | None = None, inspect=None, compress: bool = True, screen: bool = False):
     """`variant`: WeasyPrint's pdf_variant (pdf/x-4, pdf/ua-1 …); `inspect(rendered)` may refuse the
@@ -76,10 +85,8 @@ def render(document: PrintDocument, book_root: Path, metadata_date: str | None =
     warnings = _WeasyPrintWarnings()
     logger.addHandler(warnings)
     try:
-        html = weasyprint.HTML(string=document.html, base_url=document.base_url,
-                               url_fetcher=BookURLFetcher([book_root, LAYOUTS, FONTS], document.converted))
         with weasyprint_cjk.active(), weasyprint_scale.active():
-            rendered = html.render()
+            rendered = lay_out(document, book_root)
             if inspect:
                 inspect(rendered)
             for profile in rendered.color_profiles.values():   # read through BookURLFetcher already
