@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 import zipfile
 
 import pikepdf
@@ -9,7 +10,7 @@ import pytest
 from lxml import etree
 from PIL import Image
 
-from conftest import MANUSCRIPT, EPOCH, build_book
+from conftest import MANUSCRIPT, EPOCH, SAMPLE, build_book
 from extract import epub_documents, outline, pdf_body_text, squeeze, xhtml_body_text
 from publish import checks, manuscript
 from publish.build import labels
@@ -130,6 +131,17 @@ def test_builds_are_byte_identical(manuscript_build, tmp_path):
     assert {fmt for _, fmt in again} == {"pdf", "cover", "screen", "epub"}
     for key, path in again.items():
         assert path.read_bytes() == manuscript_build[key].read_bytes(), key
+
+
+def test_a_book_built_in_another_folder_gives_the_same_bytes(sample_build, tmp_path):
+    """Nothing of where the book lies reaches its files: the test book (it has an image, which WeasyPrint
+    names after its absolute path) copied to a folder with another name and depth."""
+    moved = tmp_path / "其他" / "文件夹 (2)"
+    shutil.copytree(SAMPLE, moved)
+    again = build_book(moved, tmp_path / "out")
+    assert set(again) == set(sample_build)
+    for key, path in again.items():
+        assert path.read_bytes() == sample_build[key].read_bytes(), key
 
 
 def test_sample_book_builds_and_passes_epubcheck(sample_build):

@@ -1,10 +1,12 @@
 """What every PDF the pipeline writes gets after WeasyPrint, with pikepdf: each font subset named after its
-own program, and no colour space declared that nothing draws with.
+own program, each image after its own data, and no colour space declared that nothing draws with.
 
 - WeasyPrint names a subset (`ZUFEMT+NotoSerifCJKsc-Regular`) from a hash of the font's Pango description
   only, so the interior and the cover of one edition carry two different subsets under one name; a RIP
   that caches fonts by name across a ganged job would print one file with the other's glyphs. Here the
   six letters come from the embedded program's bytes: one name, one program, in every file.
+- WeasyPrint names an image `/i` + the MD5 of its URL, an absolute file path: the same book built in
+  another folder gave other bytes. Here the name comes from the image's data.
 - WeasyPrint declares its Lab colour spaces and the CMYK profile on every page's resources whether the
   page draws with them or not; a preflight lists each as an unused colour space.
 """
@@ -19,6 +21,7 @@ import pikepdf
 SUBSET_NAME = re.compile(r"^[A-Z]{6}\+")
 FONT_PROGRAMS = ("/FontFile", "/FontFile2", "/FontFile3")
 COLOUR_SPACE_OPERATORS = {"cs", "CS"}
+IMAGE_NAME = re.compile(rb"/i[0-9a-f]{32}[01]")   # WeasyPrint's: MD5 of the URL, then the interpolation flag
 
 
 def subset_tag(program: bytes) -> str:
@@ -47,6 +50,33 @@ def name_subsets_by_program(pdf: pikepdf.Pdf) -> None:
             name = str(owner.get(key, ""))[1:]
             if SUBSET_NAME.match(name):
                 owner[key] = pikepdf.Name("/" + tag + name[6:])
+
+
+def name_images_by_data(pdf: pikepdf.Pdf) -> None:
+    """Every image XObject WeasyPrint named after its URL renamed after the SHA-256 of its data, in the
+    resources that declare it and the content streams (pages, forms, patterns) that draw it."""
+    named: dict[bytes, bytes] = {}
+    holders = [o for o in pdf.objects if isinstance(o, (pikepdf.Dictionary, pikepdf.Stream)) and "/XObject" in o]
+    for holder in holders:
+        images = holder.XObject
+        for name in list(images.keys()):
+            if not (IMAGE_NAME.fullmatch(name.encode()) and images[name].get("/Subtype") == "/Image"):
+                continue
+            digest = hashlib.sha256(images[name].read_raw_bytes()).hexdigest()[:32]
+            new = named.setdefault(name.encode(), f"/i{digest}{name[-1]}".encode())
+            images[new.decode()] = images[name]
+            del images[name]
+    if not named:
+        return
+    drawers = [p.obj for p in pdf.pages] + [o for o in pdf.objects if isinstance(o, pikepdf.Stream)
+                                            and (o.get("/Subtype") == "/Form" or o.get("/PatternType") == 1)]
+    for drawer in drawers:
+        contents = drawer.Contents if "/Contents" in drawer else drawer
+        for stream in contents if isinstance(contents, pikepdf.Array) else [contents]:
+            data = stream.read_bytes()
+            renamed = IMAGE_NAME.sub(lambda m: named.get(m.group(), m.group()), data)
+            if renamed != data:
+                stream.write(renamed)
 
 
 def _select_colour_spaces(stream, resources, page: int, used: dict, active: frozenset) -> None:
@@ -98,7 +128,10 @@ def tidy(data: bytes) -> bytes:
     press.finish does the same on the print files it opens anyway)."""
     with pikepdf.open(io.BytesIO(data)) as pdf:
         name_subsets_by_program(pdf)
+        name_images_by_data(pdf)
         drop_unused_colour_spaces(pdf)
+        if "/ID" in pdf.trailer:   # WeasyPrint's hashes what it wrote, image names and all: qpdf's, what is saved
+            del pdf.trailer["/ID"]
         out = io.BytesIO()
         # Object streams, as WeasyPrint writes them compressed: the structure tree is hundreds of
         # small dictionaries.

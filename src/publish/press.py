@@ -193,9 +193,10 @@ def _without_links(page: pikepdf.Page) -> None:
 
 def finish(data: bytes, spec: PrintSpec, signature: int, folds: tuple[float, ...] = ()) -> bytes:
     """WeasyPrint's PDF/X → the file for the print shop (images CMYK, pages padded to a multiple of
-    `signature`, boxes, marks, PDF/X keys, no links, subsets named by their programs, no unused colour
-    spaces)."""
+    `signature`, boxes, marks, PDF/X keys, no links, subsets named by their programs, images by their data,
+    no unused colour spaces)."""
     with pikepdf.open(io.BytesIO(data)) as pdf:
+        pdf_tidy.name_images_by_data(pdf)   # before the document ID, which hashes the content streams
         _stable_document_id(pdf)
         _pdfx_identification(pdf, spec)
         _to_cmyk(pdf, spec)
