@@ -18,7 +18,8 @@ from pathlib import Path
 import weasyprint
 import weasyprint.document
 
-from publish import build, cover, cover_print, edition, epub, fonts, layouts, manuscript, markdown, pdf, press, typeset
+from publish import (build, cover, cover_print, edition, epub, fonts, layouts, manuscript, markdown, output, pdf, press,
+                     typeset)
 
 times: dict[str, dict[str, float]] = {}   # "edition/output" -> stage -> seconds
 state = {"edition": "-", "output": "-"}
@@ -84,13 +85,31 @@ def main(book: Path, out: Path, html_dir: Path, name: str) -> None:
     timed(cover, "render_png", "cover image", whole=True)
     timed(fonts, "subset_otf", "fonts")
     timed(epub, "build", "EPUB")
-    timed(build, "write_atomic", "write files")
+    timed(output, "write_temporary", "write files")
 
     start = time.perf_counter()
     build.build(book, out, edition_names=[name], progress=lambda _m: None)
-    print(json.dumps({"stages": times, "wall": time.perf_counter() - start,
+    wall = time.perf_counter() - start
+    save_unmarked_html(book, html_dir, name)
+    print(json.dumps({"stages": times, "wall": wall,
                       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                       "loadavg": os.getloadavg()}))
+
+
+def save_unmarked_html(book_dir: Path, html_dir: Path, name: str) -> None:
+    """The floor of issue 14: the print HTML of the same templates, CSS and chapters with the typesetting
+    stage switched off (no clreq spans), for bench/floor.py. Made after the timed build, uncached (the
+    cache holds typeset chapters)."""
+    book = manuscript.load(book_dir)
+    unmarked = edition.make(book, name, build.labels(book), None)
+    typeset_stage, typeset.typeset = typeset.typeset, lambda html, script, vertical=False: html
+    try:
+        document = layouts.render_print(unmarked, book, press.css_context(book.print))
+    finally:
+        typeset.typeset = typeset_stage
+    (html_dir / f"{name}.unmarked.html").write_text(document.html, encoding="utf-8")
+    (html_dir / f"{name}.unmarked.json").write_text(json.dumps({"base_url": document.base_url,
+                                                                "variant": press.VARIANTS[book.print.pdfx]}))
 
 
 if __name__ == "__main__":
