@@ -9,7 +9,8 @@ layouts/common/text.css.j2:
   nw    text that must not break: —— with the character before it, a paragraph's last two Han
   tcy   in vertical text, a number of one or two digits set upright side by side (tate-chū-yoko),
         standing as one Han character: no Han–Latin margin; longer numbers turn sideways
-  nw    (also) in a title, a phrase kept on one line (`title`, and headings in a chapter)
+  ph    a phrase of a title (`title`, and headings in a chapter): an inline block, so that a title
+        wraps between phrases, and inside one only if it is longer than the line
 """
 from __future__ import annotations
 
@@ -36,9 +37,6 @@ HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 # in book.yaml's title or a `#` heading, the 　 of the creators line); a space between Latin is a word's.
 CHINESE = f"[{HAN}{''.join(sorted(CLOSING | OPENING))}]"
 PHRASE_SPACE = re.compile(f"(?<={CHINESE})[ \u3000]|[ \u3000](?={CHINESE})")
-# A phrase of a title up to this many ems (a Han character 1, a Latin letter or digit ½) is kept on one
-# line. The narrowest title measure, the cover's, holds 10: a longer phrase may break, its last two Han tied.
-LONGEST_PHRASE_EM = 8
 TAG_NAME = re.compile(r"</?([A-Za-z][A-Za-z0-9]*)")
 
 
@@ -87,7 +85,7 @@ def _spans(text: str, hans: bool, vertical: bool) -> list[tuple[int, int, str]]:
 
 
 def _phrases(text: str) -> list[tuple[int, int, str]]:
-    """The `nw` spans of a title: its phrases, between marked spaces and after (or before) the marks a line
+    """The `ph` spans of a title: its phrases, between marked spaces and after (or before) the marks a line
     may end (or start) with. A phrase of one character joins its neighbour, so that no line of the
     title holds one character alone."""
     cuts = {0, len(text)} | {m.start() for m in PHRASE_SPACE.finditer(text)}
@@ -106,11 +104,10 @@ def _phrases(text: str) -> list[tuple[int, int, str]]:
             k = 0
         else:
             k += 1
-    spans = []
+    spans = [(s, e, "ph") for s, e in phrases]
     for s, e in phrases:
-        if len(HAN_CHAR.findall(text, s, e)) + len(re.findall("[A-Za-z0-9]", text[s:e])) / 2 <= LONGEST_PHRASE_EM:
-            spans.append((s, e, "nw"))
-        elif len(hans := [m.start() for m in HAN_CHAR.finditer(text, s, e)]) >= 2:
+        # A phrase longer than the line breaks inside its box: its last line holds two Han or more.
+        if len(hans := [m.start() for m in HAN_CHAR.finditer(text, s, e)]) >= 3:
             spans.append((hans[-2], hans[-1] + 1, "nw"))
     return spans
 
