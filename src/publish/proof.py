@@ -491,11 +491,12 @@ def _marked(before: str, title: str) -> bool:
 
 def _rule12(found: dict[str, list[Line]], entries: list[Block], titles: list[str]) -> Rule:
     rule = Rule(12, "titles")
-    gaps = []
+    gaps, kinds = [], Counter()
     for kind, rows in found.items():
         for line in rows:
             for a, b, gap in _pairs(line):
                 gaps.append(gap)
+                kinds[kind] += 1
                 if not LATIN_GAP[0] - EPSILON <= gap <= LATIN_GAP[1] + EPSILON:
                     rule.failures.append(f"{line.where()} ({kind}): {gap:.3f} em in {a['text']}{b['text']}: {line.text}")
     wrapped = marked = at_marks = 0
@@ -514,8 +515,8 @@ def _rule12(found: dict[str, list[Line]], entries: list[Block], titles: list[str
                 marked += 1
             else:
                 rule.failures.append(f"{title[i].where()}: a title breaks inside a phrase: {line}|{following}")
-    counts = ", ".join(f"{len(rows)} {kind} lines" for kind, rows in found.items())
-    rule.figure = (f"{counts}; {len(gaps)} Han-Latin gaps, {min(gaps, default=0):.3f}–{max(gaps, default=0):.3f} em "
-                   f"(limits {LATIN_GAP[0]}–{LATIN_GAP[1]}); {wrapped} titles wrap: {marked} breaks at a marked "
+    counts = ", ".join(f"{kinds[kind]} in {len(rows)} {kind} lines" for kind, rows in found.items())
+    rule.figure = (f"Han-Latin gaps {min(gaps, default=0):.3f}–{max(gaps, default=0):.3f} em "
+                   f"(limits {LATIN_GAP[0]}–{LATIN_GAP[1]}): {counts}; {wrapped} titles wrap: {marked} breaks at a marked "
                    f"space, {at_marks} at a mark")
     return rule
