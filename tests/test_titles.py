@@ -17,19 +17,25 @@ from publish import proof, typeset
 
 def test_a_marked_space_parts_phrases_a_latin_space_does_not():
     assert typeset.title("传承红色基因 赓续奋斗精神", "Hans") == (
-        '<span class="ph">传承红色<span class="nw">基因</span></span> '
-        '<span class="ph">赓续奋斗<span class="nw">精神</span></span>')
+        '<span class="nw">传承红色基因 </span><span class="nw">赓续奋斗精神</span>')   # the space in a span: drawn
     out = typeset.title("第2章 EPUB 3与OpenCC", "Hans")
-    assert '<span class="ph">第<span class="hl l r">2</span>章</span> <span class="ph">' in out
+    assert '<span class="nw">第<span class="hl l r">2</span>章 </span><span class="nw">' in out
     assert '<span class="hl r">EPUB 3</span>' in out     # one phrase: the space inside Latin is a word's
 
 
 def test_a_title_breaks_after_a_mark_and_no_phrase_is_one_character():
-    assert typeset.title("红色基因、奋斗精神：石家庄", "Hans").count('class="ph"') == 3
+    assert typeset.title("红色基因、奋斗精神：石家庄", "Hans").count('class="nw"') == 3
     # 序 alone would be a line of one character: it joins the phrase after it, 著 the one before.
-    assert typeset.title("序 第一部分", "Hans") == '<span class="ph">序 第一<span class="nw">部分</span></span>'
+    assert typeset.title("序 第一部分", "Hans") == '<span class="nw">序 第一部分</span>'
     assert typeset.title("中共石家庄市委、石家庄市人民政府　著", "Hans").endswith(
-        '<span class="ph">石家庄市人民政<span class="nw">府　著</span></span>')
+        '<span class="nw">石家庄市人民政府　著</span>')
+
+
+def test_a_phrase_longer_than_the_narrowest_measure_may_break_but_not_before_its_last_two():
+    assert typeset.title("关于进一步加强和改进新时代的工作意见", "Hans") == (
+        '关于进一步加强和改进新时代的工作<span class="nw">意见</span>')
+    assert typeset.title("关于进一步加强和改进新时代的工作意见 若干", "Hans").startswith(
+        '关于进一步加强和改进新时代的工作<span class="nw">意见 </span>')
 
 
 def test_titles_get_the_body_spans_in_each_script_and_direction():
@@ -82,6 +88,6 @@ def test_the_epub_contents_and_front_matter_are_typeset(sample_build):
     nav = next(text for name, text in files.items() if name.endswith("nav.xhtml"))
     entry = ElementTree.fromstring(next(line for line in nav.splitlines() if line.startswith('<li><a href="text/')))
     assert "".join(entry.itertext()) == "第一章　出发"
-    assert ["".join(span.itertext()) for span in entry.iter("span") if span.get("class") == "ph"] == ["第一章", "出发"]
+    assert ["".join(span.itertext()) for span in entry.iter("span") if span.get("class") == "nw"] == ["第一章　", "出发"]
     copyright_page = next(text for name, text in files.items() if name.endswith("copyright-page.xhtml"))
     assert '<span class="hl' in copyright_page

@@ -87,7 +87,8 @@ def test_the_rules_had_something_to_measure(pdfs, case):
     if case[2] == "zh-Hans":
         assert not rules[5].startswith("zh-Hans: 0 pairs"), rules[5]
     if case[0] == "stress":   # digits and Latin in every kind of title line, titles that wrap
-        for kind in ("heading", "running head", "front matter", "contents"):
+        # The front matter's: the copyright page's 版本记录 (版次 2026年11月第1版), zh-Hans only.
+        for kind in ("heading", "running head", "contents") + ("front matter",) * (case[2] == "zh-Hans"):
             assert not re.search(rf"\b0 in \d+ {kind} lines", rules[12]), rules[12]
         assert "2 titles wrap: 1 breaks at a marked space, 1 at a mark" in rules[12], rules[12]
 
@@ -104,7 +105,7 @@ def test_without_typeset_titles_rule_12_fails(tmp_path, monkeypatch):
     failures = "\n".join(rule.failures)
     for kind in ("running head", "front matter", "contents"):
         assert f"({kind}): 0.000 em in " in failures, failures
-    assert "a title breaks inside a phrase: 第2章中国共产党成立100周年石家庄解|放74周年的纪念文章" in failures
+    assert "a title breaks inside a phrase: 第2章中国共产党100周年石家庄解放|74周年纪念文章" in failures
     assert "a title's line holds one character alone: 就" in failures
 
 

@@ -14,7 +14,7 @@ MARKS = "，。、：；？！"
 # heads) and two that wrap at the heading's size (16 pt, 18 characters a line at this trim): at the space
 # marking a phrase boundary, and at a mark, where a title set line by line would leave 就 alone.
 TITLES = ("第1章 2024年的EPUB",
-          "第2章 中国共产党成立100周年 石家庄解放74周年的纪念文章",
+          "第2章 中国共产党100周年 石家庄解放74周年 纪念文章",
           "红色基因、奋斗精神：石家庄发展伟大成就")
 
 

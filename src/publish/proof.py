@@ -199,7 +199,8 @@ def measure(path: Path) -> Proof:
     text_blocks = [b for b in blocks if b not in entries]
     justified = [(b, l) for b in text_blocks for l in b.lines[:-1]]
     right = right_edges(text_blocks)
-    rules = [_rule1(justified, right, script), _rule2(lines), _rule3(blocks),
+    in_entries = {id(l) for b in entries for l in b.lines}
+    rules = [_rule1(justified, right, script), _rule2([l for l in lines if id(l) not in in_entries]), _rule3(blocks),
              _rule4(justified), _rule5(lines, right, script, {id(b.lines[-1]) for b in blocks}), _rule6(blocks), _rule7(text_blocks, lines, pages, body)]
     rules.append(_rule12(title_lines(pages, body, lines, entries), entries, _titles(path)))
     return Proof(path, script, rules)
@@ -244,11 +245,9 @@ def _rule1(justified, right, script) -> Rule:
 
 
 def _rule2(lines) -> Rule:
-    """Not in a contents entry (a title may hold a space of its own) nor in a list marker."""
+    """`lines`: not a contents entry's (a title may hold a space of its own); not in a list marker."""
     rule = Rule(2, "text layer")
     for line in lines:
-        if LEADER.search(line.text):
-            continue
         marker = MARKER.match(line.text)
         chars = line.chars[marker.end() if marker else 0:]
         for a, b, c in zip([None] + chars, chars, chars[1:] + [None]):

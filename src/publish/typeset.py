@@ -9,8 +9,7 @@ layouts/common/text.css.j2:
   nw    text that must not break: —— with the character before it, a paragraph's last two Han
   tcy   in vertical text, a number of one or two digits set upright side by side (tate-chū-yoko),
         standing as one Han character: no Han–Latin margin; longer numbers turn sideways
-  ph    a phrase of a title (`title`, and headings in a chapter): an inline block, so that a title
-        wraps between phrases, and inside one only if it is longer than the line
+        in a title (`title`, and headings in a chapter), a phrase, so that the title wraps between phrases
 """
 from __future__ import annotations
 
@@ -35,6 +34,10 @@ TAG = re.compile(r"(<[^>]*>)")
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 # A title's phrase boundary: a space beside a Chinese character, which only marks one (the author's space
 # in book.yaml's title or a `#` heading, the 　 of the creators line); a space between Latin is a word's.
+# A phrase up to this many ems (a Han character 1, a Latin letter or digit ½) is kept on one line: the
+# narrowest title measure, the cover's title, holds 10. (Kept whole by nowrap, not as an inline block:
+# WeasyPrint draws no glyph for a space between inline blocks, and makes a link of each inside a link.)
+LONGEST_PHRASE_EM = 10
 CHINESE = f"[{HAN}{''.join(sorted(CLOSING | OPENING))}]"
 PHRASE_SPACE = re.compile(f"(?<={CHINESE})[ \u3000]|[ \u3000](?={CHINESE})")
 TAG_NAME = re.compile(r"</?([A-Za-z][A-Za-z0-9]*)")
@@ -85,11 +88,11 @@ def _spans(text: str, hans: bool, vertical: bool) -> list[tuple[int, int, str]]:
 
 
 def _phrases(text: str) -> list[tuple[int, int, str]]:
-    """The `ph` spans of a title: its phrases, between marked spaces and after (or before) the marks a line
+    """The `nw` spans of a title: its phrases, between marked spaces and after (or before) the marks a line
     may end (or start) with. A phrase of one character joins its neighbour, so that no line of the
-    title holds one character alone."""
-    cuts = {0, len(text)} | {m.start() for m in PHRASE_SPACE.finditer(text)}
-    cuts |= {m.end() for m in PHRASE_SPACE.finditer(text)}
+    title holds one character alone. A phrase ends after its space: WeasyPrint draws no glyph for a
+    space alone between two spans, and the text layer must keep it."""
+    cuts = {0, len(text)} | {m.end() for m in PHRASE_SPACE.finditer(text)}
     cuts |= {i + 1 for i, c in enumerate(text) if c in CLOSING} | {i for i, c in enumerate(text) if c in OPENING}
     bounds = sorted(cuts)
     phrases = [(s, e) for s, e in zip(bounds, bounds[1:]) if text[s:e].strip()]
@@ -104,11 +107,12 @@ def _phrases(text: str) -> list[tuple[int, int, str]]:
             k = 0
         else:
             k += 1
-    spans = [(s, e, "ph") for s, e in phrases]
+    spans = []
     for s, e in phrases:
-        # A phrase longer than the line breaks inside its box: its last line holds two Han or more.
-        if len(hans := [m.start() for m in HAN_CHAR.finditer(text, s, e)]) >= 3:
-            spans.append((hans[-2], hans[-1] + 1, "nw"))
+        if len(HAN_CHAR.findall(text, s, e)) + len(re.findall("[A-Za-z0-9]", text[s:e])) / 2 <= LONGEST_PHRASE_EM:
+            spans.append((s, e, "nw"))
+        elif len(hans := [m.start() for m in HAN_CHAR.finditer(text, s, e)]) >= 2:
+            spans.append((hans[-2], e, "nw"))   # a longer one may break: not before its last two Han
     return spans
 
 
