@@ -38,6 +38,12 @@ def test_a_phrase_longer_than_the_narrowest_measure_may_break_but_not_before_its
         '关于进一步加强和改进新时代的工作<span class="nw">意见 </span>')
 
 
+def test_a_run_of_marks_stays_together():
+    # ”， is one boundary (after the run), （《 one (before it): no line starts with ， or ends with （.
+    assert typeset.title("第1章 “EPUB”，新的开始", "Hans").endswith('，</span><span class="nw">新的开始</span>')
+    assert typeset.title("论（《资本论》）的方法", "Hans").startswith('<span class="nw">论（<span class="halt">《</span>')
+
+
 def test_titles_get_the_body_spans_in_each_script_and_direction():
     assert '<span class="halt">》</span>' in typeset.title("《资本论》，读后", "Hans")
     assert "halt" not in typeset.title("《资本论》，读后", "Hant")

@@ -91,11 +91,14 @@ def test_the_rules_had_something_to_measure(pdfs, case):
         for kind in ("heading", "running head", "contents") + ("front matter",) * (case[2] == "zh-Hans"):
             assert not re.search(rf"\b0 in \d+ {kind} lines", rules[12]), rules[12]
         assert "2 titles wrap: 1 breaks at a marked space, 1 at a mark" in rules[12], rules[12]
+        if case[2] == "zh-Hans":
+            assert "2 mark pairs, widest 1.50 em" in rules[12], rules[12]
 
 
 def test_without_typeset_titles_rule_12_fails(tmp_path, monkeypatch):
     """The stress book with its titles set as plain text, as before the layouts typeset them: no
-    Han–digit gap in the contents, running heads and copyright page, and headings broken line by line."""
+    Han–digit gap in the contents, running heads and copyright page, a pair of marks 2 em in the contents,
+    and headings broken line by line."""
     monkeypatch.setattr(typeset, "title", lambda text, script, vertical=False: html.escape(text))
     monkeypatch.setattr(typeset, "_phrases", lambda text: [])
     built = build_book(write_stress_book(tmp_path / "book"), tmp_path / "out", formats=("pdf",),
@@ -107,6 +110,7 @@ def test_without_typeset_titles_rule_12_fails(tmp_path, monkeypatch):
         assert f"({kind}): 0.000 em in " in failures, failures
     assert "a title breaks inside a phrase: 第2章中国共产党100周年石家庄解放|74周年纪念文章" in failures
     assert "a title's line holds one character alone: 就" in failures
+    assert "(contents): ”， takes 2.00 em" in failures                   # no halt on the pair's first mark
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c[0] != "stress"], ids="-".join)

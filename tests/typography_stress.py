@@ -11,9 +11,9 @@ from conftest import MANUSCRIPT, SAMPLE
 
 MARKS = "，。、：；？！"
 # Chapter titles with digits and Latin (Han–digit and Han–Latin gaps in headings, contents and running
-# heads) and two that wrap at the heading's size (16 pt, 18 characters a line at this trim): at the space
+# heads), a pair of marks (1.5 em in zh-Hans) and two that wrap at the heading's size (16 pt, 18 characters a line at this trim): at the space
 # marking a phrase boundary, and at a mark, where a title set line by line would leave 就 alone.
-TITLES = ("第1章 2024年的EPUB",
+TITLES = ("第1章 “2024年的EPUB”，新的开始",
           "第2章 中国共产党100周年 石家庄解放74周年 纪念文章",
           "红色基因、奋斗精神：石家庄发展伟大成就")
 

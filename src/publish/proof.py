@@ -202,7 +202,7 @@ def measure(path: Path) -> Proof:
     in_entries = {id(l) for b in entries for l in b.lines}
     rules = [_rule1(justified, right, script), _rule2([l for l in lines if id(l) not in in_entries]), _rule3(blocks),
              _rule4(justified), _rule5(lines, right, script, {id(b.lines[-1]) for b in blocks}), _rule6(blocks), _rule7(text_blocks, lines, pages, body)]
-    rules.append(_rule12(title_lines(pages, body, lines, entries), entries, _titles(path)))
+    rules.append(_rule12(title_lines(pages, body, lines, entries), entries, _titles(path), script))
     return Proof(path, script, rules)
 
 
@@ -488,9 +488,18 @@ def _marked(before: str, title: str) -> bool:
     return False
 
 
-def _rule12(found: dict[str, list[Line]], entries: list[Block], titles: list[str]) -> Rule:
+def _mark_pairs(line: Line):
+    """Two adjacent full-width marks with a character after them (which shows the second's advance):
+    (their text, the width they take in em)."""
+    chars = line.chars
+    for a, b, after in zip(chars, chars[1:], chars[2:]):
+        if a["text"] in FULL_WIDTH_MARKS and b["text"] in FULL_WIDTH_MARKS and a["text"] + b["text"] not in ("……", "——"):
+            yield a["text"] + b["text"], (after["x0"] - a["x0"]) / _em(a)
+
+
+def _rule12(found: dict[str, list[Line]], entries: list[Block], titles: list[str], script: str) -> Rule:
     rule = Rule(12, "titles")
-    gaps, kinds = [], Counter()
+    gaps, kinds, pairs = [], Counter(), []
     for kind, rows in found.items():
         for line in rows:
             for a, b, gap in _pairs(line):
@@ -498,6 +507,10 @@ def _rule12(found: dict[str, list[Line]], entries: list[Block], titles: list[str
                 kinds[kind] += 1
                 if not LATIN_GAP[0] - EPSILON <= gap <= LATIN_GAP[1] + EPSILON:
                     rule.failures.append(f"{line.where()} ({kind}): {gap:.3f} em in {a['text']}{b['text']}: {line.text}")
+            for text, width in _mark_pairs(line) if script == "Hans" else ():
+                pairs.append(width)
+                if width > MAX_PAIR + EPSILON:
+                    rule.failures.append(f"{line.where()} ({kind}): {text} takes {width:.2f} em: {line.text}")
     wrapped = marked = at_marks = 0
     for title in _title_blocks(found, entries):
         # A contents entry's leader and page number are not its title's; they may take a line of their own.
@@ -508,7 +521,10 @@ def _rule12(found: dict[str, list[Line]], entries: list[Block], titles: list[str
                 rule.failures.append(f"{line.where()}: a title's line holds one character alone: {text}")
         wrapped += len(title) > 1
         for i, (line, following) in enumerate(zip(texts, texts[1:])):
-            if line[-1] in CLOSING_MARKS or following[0] in OPENING_MARKS:
+            if line[-1] in NO_LINE_END or following[0] in NO_LINE_START:
+                rule.failures.append(f"{title[i].where()}: a title breaks before or after a mark clreq forbids "
+                                     f"there: {line}|{following}")
+            elif line[-1] in CLOSING_MARKS or following[0] in OPENING_MARKS:
                 at_marks += 1
             elif any(_marked("".join(texts[:i + 1]), t) for t in titles):
                 marked += 1
@@ -516,6 +532,9 @@ def _rule12(found: dict[str, list[Line]], entries: list[Block], titles: list[str
                 rule.failures.append(f"{title[i].where()}: a title breaks inside a phrase: {line}|{following}")
     counts = ", ".join(f"{kinds[kind]} in {len(rows)} {kind} lines" for kind, rows in found.items())
     rule.figure = (f"Han-Latin gaps {min(gaps, default=0):.3f}–{max(gaps, default=0):.3f} em "
-                   f"(limits {LATIN_GAP[0]}–{LATIN_GAP[1]}): {counts}; {wrapped} titles wrap: {marked} breaks at a marked "
+                   f"(limits {LATIN_GAP[0]}–{LATIN_GAP[1]}): {counts}; "
+                   + (f"{len(pairs)} mark pairs, widest {max(pairs, default=0):.2f} em (limit {MAX_PAIR}); "
+                      if script == "Hans" else "")
+                   + f"{wrapped} titles wrap: {marked} breaks at a marked "
                    f"space, {at_marks} at a mark")
     return rule

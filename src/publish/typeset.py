@@ -93,7 +93,9 @@ def _phrases(text: str) -> list[tuple[int, int, str]]:
     title holds one character alone. A phrase ends after its space: WeasyPrint draws no glyph for a
     space alone between two spans, and the text layer must keep it."""
     cuts = {0, len(text)} | {m.end() for m in PHRASE_SPACE.finditer(text)}
-    cuts |= {i + 1 for i, c in enumerate(text) if c in CLOSING} | {i for i, c in enumerate(text) if c in OPENING}
+    # After the last of a run of closing marks (”，), before the first of a run of opening ones (（《).
+    cuts |= {i + 1 for i, c in enumerate(text) if c in CLOSING and text[i + 1:i + 2] not in CLOSING}
+    cuts |= {i for i, c in enumerate(text) if c in OPENING and (i == 0 or text[i - 1] not in OPENING)}
     bounds = sorted(cuts)
     phrases = [(s, e) for s, e in zip(bounds, bounds[1:]) if text[s:e].strip()]
     letters = [len(re.findall(r"\w", text[s:e])) for s, e in phrases]
