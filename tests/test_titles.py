@@ -12,7 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from publish import proof, typeset
+from conftest import MANUSCRIPT
+from publish import layouts, manuscript, proof, typeset
+from publish.build import labels
+from publish.edition import make
 
 
 def test_a_marked_space_parts_phrases_a_latin_space_does_not():
@@ -97,3 +100,11 @@ def test_the_epub_contents_and_front_matter_are_typeset(sample_build):
     assert ["".join(span.itertext()) for span in entry.iter("span") if span.get("class") == "nw"] == ["第一章　", "出发"]
     copyright_page = next(text for name, text in files.items() if name.endswith("copyright-page.xhtml"))
     assert '<span class="hl' in copyright_page
+
+
+def test_the_ebook_cover_is_drawn_from_the_typeset_title():
+    """The EPUB's cover image is drawn from this HTML (cover.py), as the printed cover's front is."""
+    book = manuscript.load(MANUSCRIPT)
+    cover = layouts.render_epub(make(book, "zh-Hans", labels(book)), book).cover_html
+    assert '<p class="title"><span class="nw">传承红色基因 </span><span class="nw">赓续奋斗精神</span></p>' in cover
+    assert '<span class="nw">石家庄市人民政府　著</span>' in cover

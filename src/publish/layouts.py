@@ -14,8 +14,8 @@ from pathlib import Path
 
 import jinja2
 import yaml
-from markupsafe import Markup
 from jinja2.loaders import split_template_path
+from markupsafe import Markup
 
 from . import cache as results   # `cache` is functools.cache here
 from . import bookfiles, markdown, sandbox, typeset
@@ -273,8 +273,9 @@ def render_epub(edition: Edition, manuscript: Manuscript) -> EpubDocuments:
                                     **{**page, "stylesheet": STYLESHEET})
                       for file, (name, label) in FRONT_MATTER.items()},
         css=_render(env, "epub/book.css.j2", **context),
+        # The cover image is set horizontally in every edition: its own context, not the vertical one.
         cover_html=_render(env, "cover/cover.html.j2", panel=COVER_IMAGE_MM, colours=cover_colours(manuscript.layouts),
-                           **{**_context(edition, manuscript, css_fonts), "fonts": [{"family": f.family, "weight": f.weight, "url": f.path.as_uri()}
-                                                   for f in faces]}),
+                           **{**_context(edition, manuscript, css_fonts),
+                              "fonts": [{"family": f.family, "weight": f.weight, "url": f.path.as_uri()} for f in faces]}),
         images=images,
     )

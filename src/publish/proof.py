@@ -200,7 +200,8 @@ def measure(path: Path) -> Proof:
     justified = [(b, l) for b in text_blocks for l in b.lines[:-1]]
     right = right_edges(text_blocks)
     in_entries = {id(l) for b in entries for l in b.lines}
-    rules = [_rule1(justified, right, script), _rule2([l for l in lines if id(l) not in in_entries]), _rule3(blocks),
+    text_lines = [l for l in lines if id(l) not in in_entries]   # a title may hold a space of its own
+    rules = [_rule1(justified, right, script), _rule2(text_lines), _rule3(blocks),
              _rule4(justified), _rule5(lines, right, script, {id(b.lines[-1]) for b in blocks}), _rule6(blocks), _rule7(text_blocks, lines, pages, body)]
     rules.append(_rule12(title_lines(pages, body, lines, entries), entries, _titles(path), script))
     return Proof(path, script, rules)
@@ -245,7 +246,7 @@ def _rule1(justified, right, script) -> Rule:
 
 
 def _rule2(lines) -> Rule:
-    """`lines`: not a contents entry's (a title may hold a space of its own); not in a list marker."""
+    """Not in a list marker; `lines` are not a contents entry's."""
     rule = Rule(2, "text layer")
     for line in lines:
         marker = MARKER.match(line.text)

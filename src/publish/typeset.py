@@ -6,10 +6,10 @@ layouts/common/text.css.j2:
   halt  the first full-width mark of a pair takes half an em (zh-Hans only, the `halt` feature)
   hl    a Latin or digit run beside Han: a margin on the Han side (`l`, `r`)
   q     a quotation “…”: its edges become break opportunities (Pango allows none beside “ ”)
-  nw    text that must not break: —— with the character before it, a paragraph's last two Han
+  nw    text that must not break: —— with the character before it, a paragraph's last two Han; in a
+        title (`title`, and a chapter's headings) a phrase, so that the title wraps between phrases
   tcy   in vertical text, a number of one or two digits set upright side by side (tate-chū-yoko),
         standing as one Han character: no Han–Latin margin; longer numbers turn sideways
-        in a title (`title`, and headings in a chapter), a phrase, so that the title wraps between phrases
 """
 from __future__ import annotations
 
@@ -34,12 +34,12 @@ TAG = re.compile(r"(<[^>]*>)")
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 # A title's phrase boundary: a space beside a Chinese character, which only marks one (the author's space
 # in book.yaml's title or a `#` heading, the 　 of the creators line); a space between Latin is a word's.
+CHINESE = f"[{HAN}{''.join(sorted(CLOSING | OPENING))}]"
+PHRASE_SPACE = re.compile(f"(?<={CHINESE})[ \u3000]|[ \u3000](?={CHINESE})")
 # A phrase up to this many ems (a Han character 1, a Latin letter or digit ½) is kept on one line: the
 # narrowest title measure, the cover's title, holds 10. (Kept whole by nowrap, not as an inline block:
 # WeasyPrint draws no glyph for a space between inline blocks, and makes a link of each inside a link.)
 LONGEST_PHRASE_EM = 10
-CHINESE = f"[{HAN}{''.join(sorted(CLOSING | OPENING))}]"
-PHRASE_SPACE = re.compile(f"(?<={CHINESE})[ \u3000]|[ \u3000](?={CHINESE})")
 TAG_NAME = re.compile(r"</?([A-Za-z][A-Za-z0-9]*)")
 
 
@@ -98,17 +98,13 @@ def _phrases(text: str) -> list[tuple[int, int, str]]:
     cuts |= {i for i, c in enumerate(text) if c in OPENING and (i == 0 or text[i - 1] not in OPENING)}
     bounds = sorted(cuts)
     phrases = [(s, e) for s, e in zip(bounds, bounds[1:]) if text[s:e].strip()]
-    letters = [len(re.findall(r"\w", text[s:e])) for s, e in phrases]
     k = 0
     while len(phrases) > 1 and k < len(phrases):
-        if letters[k] < 2:
-            j = k - 1 if k == len(phrases) - 1 else k + 1   # the last joins the one before, others the next
-            a, b = sorted((k, j))
-            phrases[a:b + 1] = [(phrases[a][0], phrases[b][1])]
-            letters[a:b + 1] = [letters[a] + letters[b]]
-            k = 0
-        else:
+        if len(re.findall(r"\w", text[slice(*phrases[k])])) >= 2:
             k += 1
+            continue
+        k = k - 1 if k == len(phrases) - 1 else k   # the last joins the one before it, others the next
+        phrases[k:k + 2] = [(phrases[k][0], phrases[k + 1][1])]
     spans = []
     for s, e in phrases:
         if len(HAN_CHAR.findall(text, s, e)) + len(re.findall("[A-Za-z0-9]", text[s:e])) / 2 <= LONGEST_PHRASE_EM:
