@@ -51,6 +51,26 @@ def _mcids_in_tree_order(pdf: pikepdf.Pdf, page_index: int) -> list[int]:
             if isinstance(kid, int) and element.Pg.objgen == page]
 
 
+def _mcids_under(element) -> list[int]:
+    """The MCIDs an element holds, its descendants' included (a typeset title's spans are elements)."""
+    return [mcid for kid in _kids(element)
+            for mcid in ([kid] if isinstance(kid, int) else _mcids_under(kid) if "/S" in kid else [])]
+
+
+def _cells(chars: list[dict]) -> list[tuple[str, dict, list[int]]]:
+    """Runs of marked characters that abut on one line (a value's typeset spans are runs of their own), as
+    (text, first character, MCIDs): a copyright page's labels and values, each label a column apart."""
+    cells: list[tuple[str, dict, list[int]]] = []
+    end = 0.0
+    for mcid, text, first in _marked_runs(chars):
+        if cells and abs(first["top"] - cells[-1][1]["top"]) < 3 and -0.5 < first["x0"] - end < first["size"] / 2:
+            cells[-1] = (cells[-1][0] + text, cells[-1][1], cells[-1][2] + [mcid])
+        else:
+            cells.append((text, first, [mcid]))
+        end = max(c["x1"] for c in chars if c["mcid"] == mcid)
+    return cells
+
+
 def _marked_runs(chars: list[dict]) -> list[tuple[int | None, str, dict]]:
     """Consecutive characters of one MCID as (mcid, text, first character), in drawing order."""
     return [(mcid, "".join(c["text"] for c in group), group[0])
@@ -111,7 +131,7 @@ def test_one_link_per_contents_entry_titled_by_its_chapter(manuscript_build, edi
         # each annotation belongs to one Link element, whose text is the title
         holders = {kid.Obj.objgen: element for element, _ in _structure(pdf) for kid in _kids(element)
                    if isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/OBJR"}
-        link_mcids = [[k for k in _kids(holders[a.objgen]) if isinstance(k, int)] for a in links]
+        link_mcids = [_mcids_under(holders[a.objgen]) for a in links]
         assert all(holders[a.objgen].S == "/Link" for a in links)
     with pdfplumber.open(path) as pdf:
         chars = pdf.pages[contents_page].chars
@@ -130,13 +150,14 @@ def test_the_colophon_reads_label_value_in_drawing_and_tree_order(manuscript_bui
                                           "rights", "book_format", "printed_sheets", "characters", "edition_number",
                                           "printing", "isbn", "price")]
     with pdfplumber.open(path) as pdf:
-        runs = _marked_runs([c for c in pdf.pages[3].chars if c["mcid"] is not None])
+        chars = [c for c in pdf.pages[3].chars if c["mcid"] is not None]
+    cells = _cells(chars)
     # zh-Hant's last line (版權所有·翻印必究) has no label
-    pairs = runs[:-1] if runs[-1][1] == words["all_rights_reserved"] else runs
-    texts = [text for _, text, _ in pairs]
+    pairs = cells[:-1] if cells[-1][0] == words["all_rights_reserved"] else cells
+    texts = [text for text, _, _ in pairs]
     found_labels = texts[0::2]
     assert found_labels == [label for label in expected_labels if label in found_labels] and len(found_labels) >= 5
-    for (_, _, label), (_, _, value) in zip(pairs[0::2], pairs[1::2]):
+    for (_, label, _), (_, value, _) in zip(pairs[0::2], pairs[1::2]):
         assert abs(label["top"] - value["top"]) < 3 and label["x1"] <= value["x0"], (label["text"], value["text"])
     with pikepdf.open(path) as pdf:
-        assert _mcids_in_tree_order(pdf, 3) == [mcid for mcid, _, _ in runs]
+        assert _mcids_in_tree_order(pdf, 3) == [mcid for _, _, mcids in cells for mcid in mcids]

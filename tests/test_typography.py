@@ -74,7 +74,7 @@ def test_every_clreq_rule_holds(pdfs, case):
     result = proof.measure(pdfs[case])
     reports = "\n".join(rule.report() for rule in result.rules)
     assert result.passed, reports
-    assert [r.number for r in result.rules] == [1, 2, 3, 4, 5, 6, 7]
+    assert [r.number for r in result.rules] == [1, 2, 3, 4, 5, 6, 7, 12]
     assert result.script == case[2].split("-")[1]
 
 
@@ -86,6 +86,31 @@ def test_the_rules_had_something_to_measure(pdfs, case):
     assert not rules[6].startswith("0 gaps"), rules[6]           # both books mix Han with digits
     if case[2] == "zh-Hans":
         assert not rules[5].startswith("zh-Hans: 0 pairs"), rules[5]
+    if case[0] == "stress":   # digits and Latin in every kind of title line, titles that wrap
+        # The front matter's: the copyright page's 版本记录 (版次 2026年11月第1版), zh-Hans only.
+        for kind in ("heading", "running head", "contents") + ("front matter",) * (case[2] == "zh-Hans"):
+            assert not re.search(rf"\b0 in \d+ {kind} lines", rules[12]), rules[12]
+        assert "2 titles wrap: 1 breaks at a marked space, 1 at a mark" in rules[12], rules[12]
+        if case[2] == "zh-Hans":
+            assert "2 mark pairs, widest 1.50 em" in rules[12], rules[12]
+
+
+def test_without_typeset_titles_rule_12_fails(tmp_path, monkeypatch):
+    """The stress book with its titles set as plain text, as before the layouts typeset them: no
+    Han–digit gap in the contents, running heads and copyright page, a pair of marks 2 em in the contents,
+    and headings broken line by line."""
+    monkeypatch.setattr(typeset, "title", lambda text, script, vertical=False: html.escape(text))
+    monkeypatch.setattr(typeset, "_phrases", lambda text: [])
+    built = build_book(write_stress_book(tmp_path / "book"), tmp_path / "out", formats=("pdf",),
+                       edition_names=["zh-Hans"])
+    rule = proof.measure(built["zh-Hans", "pdf"]).rules[-1]
+    assert rule.number == 12 and not rule.passed
+    failures = "\n".join(rule.failures)
+    for kind in ("running head", "front matter", "contents"):
+        assert f"({kind}): 0.000 em in " in failures, failures
+    assert "a title breaks inside a phrase: 第2章中国共产党100周年石家庄解放|74周年纪念文章" in failures
+    assert "a title's line holds one character alone: 就" in failures
+    assert "(contents): ”， takes 2.00 em" in failures                   # no halt on the pair's first mark
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c[0] != "stress"], ids="-".join)

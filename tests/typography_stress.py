@@ -10,6 +10,12 @@ from pathlib import Path
 from conftest import MANUSCRIPT, SAMPLE
 
 MARKS = "，。、：；？！"
+# Chapter titles with digits and Latin (Han–digit and Han–Latin gaps in headings, contents and running
+# heads), a pair of marks (1.5 em in zh-Hans) and two that wrap at the heading's size (16 pt, 18 characters a line at this trim): at the space
+# marking a phrase boundary, and at a mark, where a title set line by line would leave 就 alone.
+TITLES = ("第1章 “2024年的EPUB”，新的开始",
+          "第2章 中国共产党100周年 石家庄解放74周年 纪念文章",
+          "红色基因、奋斗精神：石家庄发展伟大成就")
 
 
 def _sentence(rng: random.Random, han: str) -> str:
@@ -37,8 +43,7 @@ def write_stress_book(dest: Path, seed: int = 3) -> Path:
     source = (MANUSCRIPT / "chapters" / "01-article.md").read_text(encoding="utf-8")
     han = "".join(sorted(set(re.findall("[\u4e00-\u9fff]", source))))
     rng = random.Random(seed)
-    # Titles without digits: the contents page prints titles without the typesetting stage.
-    for number, title in ((1, "第一章"), (2, "第二章"), (3, "第三章")):
+    for number, title in enumerate(TITLES, 1):
         paragraphs = ["".join(_sentence(rng, han) for _ in range(rng.randint(1, 15))) for _ in range(12)]
         text = f"# {title}\n\n" + "\n\n".join(paragraphs) + "\n"
         (dest / "chapters" / f"0{number}.md").write_text(text, encoding="utf-8")

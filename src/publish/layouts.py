@@ -15,6 +15,7 @@ from pathlib import Path
 import jinja2
 import yaml
 from jinja2.loaders import split_template_path
+from markupsafe import Markup
 
 from . import cache as results   # `cache` is functools.cache here
 from . import bookfiles, markdown, sandbox, typeset
@@ -151,7 +152,7 @@ def _render(env: BoundedSandbox, name: str, **context) -> str:
         raise PublishError(f"template error: {exc}", where.filename if where else name,
                            where.lineno if where else None,
                            hint="templates see: meta, labels, chapters, lang, fonts, trim, creators_line, writing_mode, "
-                                "imprint") from None
+                                "imprint, typeset") from None
 
 
 def creators_line(edition: Edition) -> str:
@@ -193,9 +194,13 @@ def _chapter_fragment(edition: Edition, layouts: str, index: int, image_src: dic
                       lambda: _chapter_html(chapter, image_src, edition.spec.script, vertical))
 
 
-def _context(edition: Edition, manuscript: Manuscript, fonts: list[dict], record: Imprint | None = None) -> dict:
-    """`record`: the copyright page's 版本记录; default: its lines that need no printed sheets (the EPUB's)."""
+def _context(edition: Edition, manuscript: Manuscript, fonts: list[dict], record: Imprint | None = None,
+             vertical: bool = False) -> dict:
+    """`record`: the copyright page's 版本记录; default: its lines that need no printed sheets (the EPUB's).
+    `vertical`: the documents are set in vertical text (the vertical edition's EPUB, not its cover)."""
     return {
+        # The layouts' own lines (titles, contents, running heads, front matter, cover) typeset as the body.
+        "typeset": lambda text: Markup(typeset.title(str(text), edition.spec.script, vertical)),
         "meta": edition.meta,
         "lang": edition.lang,
         "labels": edition.labels,
@@ -243,7 +248,7 @@ def render_epub(edition: Edition, manuscript: Manuscript) -> EpubDocuments:
     faces = font_faces(edition.spec.script)
     env = environment(manuscript.layouts)
     css_fonts = [{"family": f.family, "weight": f.weight, "url": "../" + epub_font_name(f)} for f in faces]
-    context = _context(edition, manuscript, css_fonts)
+    context = _context(edition, manuscript, css_fonts, vertical=edition.spec.writing_mode == "vertical-rl")
     images: dict[str, Image] = {}
     layouts = results.fingerprint(LAYOUTS, book_layouts=manuscript.layouts) if edition.cache else ""
     chapters = []
@@ -269,8 +274,9 @@ def render_epub(edition: Edition, manuscript: Manuscript) -> EpubDocuments:
                                     **{**page, "stylesheet": STYLESHEET})
                       for file, (name, label) in FRONT_MATTER.items()},
         css=_render(env, "epub/book.css.j2", **context),
+        # The cover image is set horizontally in every edition: its own context, not the vertical one.
         cover_html=_render(env, "cover/cover.html.j2", panel=COVER_IMAGE_MM, colours=cover_colours(manuscript.layouts),
-                           **{**context, "fonts": [{"family": f.family, "weight": f.weight, "url": f.path.as_uri()}
-                                                   for f in faces]}),
+                           **{**_context(edition, manuscript, css_fonts),
+                              "fonts": [{"family": f.family, "weight": f.weight, "url": f.path.as_uri()} for f in faces]}),
         images=images,
     )

@@ -70,7 +70,9 @@ def lay_out(document: PrintDocument, book_root: Path, font_config=None):
     document's, so that both share their fonts)."""
     html = weasyprint.HTML(string=document.html, base_url=document.base_url,
                            url_fetcher=BookURLFetcher([book_root, LAYOUTS, FONTS], document.converted))
-    return html.render(font_config=font_config)
+    rendered = html.render(font_config=font_config)
+    _outermost_links(rendered)
+    return rendered
 
 
 def render(document: PrintDocument, book_root: Path, metadata_date: str | None = None,
@@ -108,6 +110,15 @@ def render(document: PrintDocument, book_root: Path, metadata_date: str | None =
         raise PublishError(f"WeasyPrint: {warnings.messages[0]}", book_root,
                            hint="fix the layout or the resource it names")
     return (pdf, screen_pdf) if screen else pdf
+
+
+def _outermost_links(rendered):
+    """One link per link element: WeasyPrint makes every box inside a link a link of its own too
+    (anchors.gather_anchors), so a contents entry's typeset title (its spans) would add smaller links to
+    the same place, each announced again by a screen reader."""
+    for page in rendered.pages:
+        inner = {id(d) for *_, box in page.links for d in box.descendants() if d is not box}
+        page.links = [link for link in page.links if id(link[-1]) not in inner]
 
 
 def _srgb(color):

@@ -194,10 +194,16 @@ def measure(path: Path) -> Proof:
         lines, pages, body = read_lines(pdf)
     script = _script(path, "".join(l.text for l in lines))
     blocks = blocks_of(lines, pages, body)
-    justified = [(b, l) for b in blocks for l in b.lines[:-1]]
-    right = right_edges(blocks)
-    rules = [_rule1(justified, right, script), _rule2(lines), _rule3(blocks),
-             _rule4(justified), _rule5(lines, right, script, {id(b.lines[-1]) for b in blocks}), _rule6(blocks), _rule7(blocks, lines, pages, body)]
+    # A contents entry that wraps breaks between phrases (rule 12), ragged, not justified.
+    entries = [b for b in blocks if LEADER.search(b.lines[-1].text)]
+    text_blocks = [b for b in blocks if b not in entries]
+    justified = [(b, l) for b in text_blocks for l in b.lines[:-1]]
+    right = right_edges(text_blocks)
+    in_entries = {id(l) for b in entries for l in b.lines}
+    text_lines = [l for l in lines if id(l) not in in_entries]   # a title may hold a space of its own
+    rules = [_rule1(justified, right, script), _rule2(text_lines), _rule3(blocks),
+             _rule4(justified), _rule5(lines, right, script, {id(b.lines[-1]) for b in blocks}), _rule6(blocks), _rule7(text_blocks, lines, pages, body)]
+    rules.append(_rule12(title_lines(pages, body, lines, entries), entries, _titles(path), script))
     return Proof(path, script, rules)
 
 
@@ -240,11 +246,9 @@ def _rule1(justified, right, script) -> Rule:
 
 
 def _rule2(lines) -> Rule:
-    """Not in a contents entry (a title may hold a space of its own) nor in a list marker."""
+    """Not in a list marker; `lines` are not a contents entry's."""
     rule = Rule(2, "text layer")
     for line in lines:
-        if LEADER.search(line.text):
-            continue
         marker = MARKER.match(line.text)
         chars = line.chars[marker.end() if marker else 0:]
         for a, b, c in zip([None] + chars, chars, chars[1:] + [None]):
@@ -396,4 +400,142 @@ def _rule7(blocks, lines, pages, body) -> Rule:
     rule.figure = (f"{len(paragraphs)} paragraphs, indent {min(indents, default=0):.2f}–{max(indents, default=0):.2f} em, "
                    f"{sum(len(b.lines) == 1 for b in paragraphs)} of one line, "
                    f"space between {max((abs(e) for e in extra), default=0):.2f} pt")
+    return rule
+
+
+# Rule 12: the layouts' own lines (headings, contents, running heads, title and copyright pages) typeset
+# like the body: the same Han–Latin gaps, and titles that wrap only at a marked phrase boundary or a mark,
+# never leaving one character alone on a line.
+OPENING_MARKS = set("“‘（《「『〈【")
+COLUMN_EM = 1.0     # a wider gap parts two columns (a copyright page's label and value), not a Han–Latin pair
+
+
+def _titles(path: Path) -> list[str]:
+    """The titles as the author wrote them, their phrase spaces included: the outline's and the book's."""
+    import pikepdf
+
+    found = []
+    with pikepdf.open(path) as pdf:
+        found.append(str(pdf.docinfo.get("/Title", "")))
+        with pdf.open_outline() as outline:
+            items = list(outline.root)
+            while items:
+                item = items.pop()
+                found.append(item.title)
+                items += item.children
+    return [t for t in found if t]
+
+
+def _rows(chars: list[dict]) -> list[Line]:
+    """Characters grouped into lines by size and baseline, top to bottom, left to right."""
+    rows: dict[tuple[float, float], list[dict]] = {}
+    for c in chars:
+        if c["text"].strip():
+            rows.setdefault((round(c["size"], 1), round(c["matrix"][5], 1)), []).append(c)
+    return [Line(0, 0, sorted(rows[key], key=lambda c: c["x0"]), key[1]) for key in sorted(rows, key=lambda k: -k[1])]
+
+
+def title_lines(pages: list[list[dict]], body: float, lines: list[Line], entries: list[Block]) -> dict[str, list[Line]]:
+    """The lines the layouts print around the body text, by kind: headings (larger than the body),
+    running heads (smaller, above a page's body text), front matter (every line of a page without
+    body text: title, copyright pages) and contents entries (the body blocks a leader ends)."""
+    found: dict[str, list[Line]] = {"heading": [], "running head": [], "front matter": [],
+                                    "contents": [l for b in entries for l in b.lines]}
+    for number, chars in enumerate(pages, 1):
+        on_page = [l for l in lines if l.page == number]
+        for row_number, row in enumerate(_rows([c for c in chars if abs(c["size"] - body) >= 0.05]), 1):
+            row.page, row.number = number, row_number
+            if row.em > body:
+                found["heading"].append(row)
+            elif not on_page:
+                found["front matter"].append(row)
+            elif row.baseline > on_page[0].baseline:
+                found["running head"].append(row)
+    return found
+
+
+def _pairs(line: Line):
+    """Adjacent Han and Latin characters of a line (not across a column's gap): (a, b, gap in em)."""
+    for a, b in zip(line.chars, line.chars[1:]):
+        if (HAN.match(a["text"]) and LATIN.match(b["text"])) or (LATIN.match(a["text"]) and HAN.match(b["text"])):
+            gap = (b["x0"] - a["x1"]) / (_em(a) if HAN.match(a["text"]) else _em(b))
+            if gap < COLUMN_EM:
+                yield a, b, gap
+
+
+def _title_blocks(found: dict[str, list[Line]], entries: list[Block]) -> list[list[Line]]:
+    """Titles as set, one list of lines each: a heading's lines (same size, a line's pitch apart) and
+    a contents entry's (the body block its leader ends)."""
+    titles: list[list[Line]] = []
+    for line in found["heading"]:
+        last = titles[-1][-1] if titles else None
+        if last and last.page == line.page and last.em == line.em and last.baseline - line.baseline < 2 * line.em:
+            titles[-1].append(line)
+        else:
+            titles.append([line])
+    return titles + [b.lines for b in entries]
+
+
+def _marked(before: str, title: str) -> bool:
+    """Whether `title`, as the author wrote it, has a phrase space right after the text `before`."""
+    rest = "".join(before.split())
+    for i, c in enumerate(title):
+        if not rest:
+            return title[i:i + 1].isspace()
+        if not c.isspace():
+            if c != rest[0]:
+                return False
+            rest = rest[1:]
+    return False
+
+
+def _mark_pairs(line: Line):
+    """Two adjacent full-width marks with a character after them (which shows the second's advance):
+    (their text, the width they take in em)."""
+    chars = line.chars
+    for a, b, after in zip(chars, chars[1:], chars[2:]):
+        if a["text"] in FULL_WIDTH_MARKS and b["text"] in FULL_WIDTH_MARKS and a["text"] + b["text"] not in ("……", "——"):
+            yield a["text"] + b["text"], (after["x0"] - a["x0"]) / _em(a)
+
+
+def _rule12(found: dict[str, list[Line]], entries: list[Block], titles: list[str], script: str) -> Rule:
+    rule = Rule(12, "titles")
+    gaps, kinds, pairs = [], Counter(), []
+    for kind, rows in found.items():
+        for line in rows:
+            for a, b, gap in _pairs(line):
+                gaps.append(gap)
+                kinds[kind] += 1
+                if not LATIN_GAP[0] - EPSILON <= gap <= LATIN_GAP[1] + EPSILON:
+                    rule.failures.append(f"{line.where()} ({kind}): {gap:.3f} em in {a['text']}{b['text']}: {line.text}")
+            for text, width in _mark_pairs(line) if script == "Hans" else ():
+                pairs.append(width)
+                if width > MAX_PAIR + EPSILON:
+                    rule.failures.append(f"{line.where()} ({kind}): {text} takes {width:.2f} em: {line.text}")
+    wrapped = marked = at_marks = 0
+    for title in _title_blocks(found, entries):
+        # A contents entry's leader and page number are not its title's; they may take a line of their own.
+        title = [l for l in title if LEADER.split(l.text)[0]]
+        texts = [LEADER.split(l.text)[0] for l in title]
+        for line, text in zip(title, texts):
+            if len(title) > 1 and len(re.findall(r"\w", text)) == 1:
+                rule.failures.append(f"{line.where()}: a title's line holds one character alone: {text}")
+        wrapped += len(title) > 1
+        for i, (line, following) in enumerate(zip(texts, texts[1:])):
+            if line[-1] in NO_LINE_END or following[0] in NO_LINE_START:
+                rule.failures.append(f"{title[i].where()}: a title breaks before or after a mark clreq forbids "
+                                     f"there: {line}|{following}")
+            elif line[-1] in CLOSING_MARKS or following[0] in OPENING_MARKS:
+                at_marks += 1
+            elif any(_marked("".join(texts[:i + 1]), t) for t in titles):
+                marked += 1
+            else:
+                rule.failures.append(f"{title[i].where()}: a title breaks inside a phrase: {line}|{following}")
+    counts = ", ".join(f"{kinds[kind]} in {len(rows)} {kind} lines" for kind, rows in found.items())
+    rule.figure = (f"Han-Latin gaps {min(gaps, default=0):.3f}–{max(gaps, default=0):.3f} em "
+                   f"(limits {LATIN_GAP[0]}–{LATIN_GAP[1]}): {counts}; "
+                   + (f"{len(pairs)} mark pairs, widest {max(pairs, default=0):.2f} em (limit {MAX_PAIR}); "
+                      if script == "Hans" else "")
+                   + f"{wrapped} titles wrap: {marked} breaks at a marked "
+                   f"space, {at_marks} at a mark")
     return rule

@@ -6,7 +6,8 @@ layouts/common/text.css.j2:
   halt  the first full-width mark of a pair takes half an em (zh-Hans only, the `halt` feature)
   hl    a Latin or digit run beside Han: a margin on the Han side (`l`, `r`)
   q     a quotation “…”: its edges become break opportunities (Pango allows none beside “ ”)
-  nw    text that must not break: —— with the character before it, a paragraph's last two Han
+  nw    text that must not break: —— with the character before it, a paragraph's last two Han; in a
+        title (`title`, and a chapter's headings) a phrase, so that the title wraps between phrases
   tcy   in vertical text, a number of one or two digits set upright side by side (tate-chū-yoko),
         standing as one Han character: no Han–Latin margin; longer numbers turn sideways
 """
@@ -30,6 +31,15 @@ SHORTEST_WRAPPING = 20
 VOID = {"br", "img", "hr", "input", "meta", "link", "wbr"}
 SKIP = {"code", "pre", "script", "style", "kbd", "samp"}
 TAG = re.compile(r"(<[^>]*>)")
+HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+# A title's phrase boundary: a space beside a Chinese character, which only marks one (the author's space
+# in book.yaml's title or a `#` heading, the 　 of the creators line); a space between Latin is a word's.
+CHINESE = f"[{HAN}{''.join(sorted(CLOSING | OPENING))}]"
+PHRASE_SPACE = re.compile(f"(?<={CHINESE})[ \u3000]|[ \u3000](?={CHINESE})")
+# A phrase up to this many ems (a Han character 1, a Latin letter or digit ½) is kept on one line: the
+# narrowest title measure, the cover's title, holds 10. (Kept whole by nowrap, not as an inline block:
+# WeasyPrint draws no glyph for a space between inline blocks, and makes a link of each inside a link.)
+LONGEST_PHRASE_EM = 10
 TAG_NAME = re.compile(r"</?([A-Za-z][A-Za-z0-9]*)")
 
 
@@ -77,6 +87,39 @@ def _spans(text: str, hans: bool, vertical: bool) -> list[tuple[int, int, str]]:
     return spans
 
 
+def _phrases(text: str) -> list[tuple[int, int, str]]:
+    """The `nw` spans of a title: its phrases, between marked spaces and after (or before) the marks a line
+    may end (or start) with. A phrase of one character joins its neighbour, so that no line of the
+    title holds one character alone. A phrase ends after its space: WeasyPrint draws no glyph for a
+    space alone between two spans, and the text layer must keep it."""
+    cuts = {0, len(text)} | {m.end() for m in PHRASE_SPACE.finditer(text)}
+    # After the last of a run of closing marks (”，), before the first of a run of opening ones (（《).
+    cuts |= {i + 1 for i, c in enumerate(text) if c in CLOSING and text[i + 1:i + 2] not in CLOSING}
+    cuts |= {i for i, c in enumerate(text) if c in OPENING and (i == 0 or text[i - 1] not in OPENING)}
+    bounds = sorted(cuts)
+    phrases = [(s, e) for s, e in zip(bounds, bounds[1:]) if text[s:e].strip()]
+    k = 0
+    while len(phrases) > 1 and k < len(phrases):
+        if len(re.findall(r"\w", text[slice(*phrases[k])])) >= 2:
+            k += 1
+            continue
+        k = k - 1 if k == len(phrases) - 1 else k   # the last joins the one before it, others the next
+        phrases[k:k + 2] = [(phrases[k][0], phrases[k + 1][1])]
+    spans = []
+    for s, e in phrases:
+        if len(HAN_CHAR.findall(text, s, e)) + len(re.findall("[A-Za-z0-9]", text[s:e])) / 2 <= LONGEST_PHRASE_EM:
+            spans.append((s, e, "nw"))
+        elif len(hans := [m.start() for m in HAN_CHAR.finditer(text, s, e)]) >= 2:
+            spans.append((hans[-2], e, "nw"))   # a longer one may break: not before its last two Han
+    return spans
+
+
+def title(text: str, script: str, vertical: bool = False) -> str:
+    """A title, or any line the layouts print (a contents entry, a running head, the title and copyright
+    pages, the cover), as HTML with the body's clreq spans and its phrases kept whole (`_phrases`)."""
+    return _markup(text, _nest(_spans(text, script == "Hans", vertical) + _phrases(text)))
+
+
 def _nest(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """Spans sorted outer-first; a quotation crossing a later span ends where that span starts
     (the break it offered there would be a break inside a tied paragraph end or dash)."""
@@ -118,6 +161,7 @@ def typeset(chapter_html: str, script: str, vertical: bool = False) -> str:
     stack: list[str] = []
     texts: dict[int, str] = {}              # part index -> its text, unescaped
     paragraph: list[tuple[int, bool]] | None = None   # the open <p>'s text nodes: (part index, right inside <p>?)
+    headings: set[int] = set()              # part indices of text inside a heading: set as a title
     tails: dict[int, int] = {}              # part index -> part index of its </p>, or -1
     for index, part in enumerate(parts):
         if index % 2:
@@ -134,11 +178,13 @@ def typeset(chapter_html: str, script: str, vertical: bool = False) -> str:
                     paragraph = []
         elif part and not SKIP.intersection(stack):
             texts[index] = html.unescape(part)
+            if HEADINGS.intersection(stack):
+                headings.add(index)
             if paragraph is not None:
                 paragraph.append((index, stack[-1] == "p"))
 
     for index, text in texts.items():
-        spans = _spans(text, hans, vertical)
+        spans = _spans(text, hans, vertical) + (_phrases(text) if index in headings else [])
         if index in tails:
             # The paragraph's last line holds at least two Han characters.
             start = [m.start() for m in HAN_CHAR.finditer(text)][-2]
