@@ -10,6 +10,12 @@ from pathlib import Path
 from conftest import MANUSCRIPT, SAMPLE
 
 MARKS = "，。、：；？！"
+# What a publisher's text brings besides Chinese (issue 15): URLs, e-mail addresses, paths, product
+# names and long English words, each of which must break where a typesetter would break it.
+LATIN = ["https://www.w3.org/TR/clreq/#h-line_breaking", "https://github.com/Kozea/WeasyPrint/issues?q=is%3Aopen&label=bug",
+         "http://example.com/books/2024/chapter-03.html", "editor.office@press-example.com.cn",
+         "/usr/share/fonts/opentype/noto/", "WeasyPrint", "OpenCC", "EPUB 3", "InDesign",
+         "internationalization", "typesetting", "incomprehensibilities", "characteristically"]
 
 
 def _sentence(rng: random.Random, han: str) -> str:
@@ -27,6 +33,8 @@ def _sentence(rng: random.Random, han: str) -> str:
         words = f"（{words}）"
     elif kind < 0.45:
         words += "A" + rng.choice(han)
+    elif kind < 0.53:
+        words += rng.choice(LATIN) + rng.choice(han)
     return words + rng.choice(MARKS)
 
 
