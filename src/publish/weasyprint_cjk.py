@@ -183,6 +183,12 @@ def split_inline_box(context, box, position_x, max_x, bottom_space, skip_stack, 
     """A justified Chinese line is also laid out with room for more, and that layout kept if its marks
     make the room and it moves the line less than stretching would, or if stretching would pass
     MAX_STRETCH_EM a gap: `line.cjk_end` tells text_align what to squeeze or hang."""
+    if isinstance(box, boxes.InlineBox) and skip_stack is None:
+        # WeasyPrint lays an inline box's children out from position_x and moves them right by its
+        # start margin afterwards, but lets them fill up to max_x: a text split inside (a hyphenated
+        # word, a URL's segment) then overflows by the Han-Latin margin, and the whole run goes to the
+        # next line, leaving a hole.
+        max_x -= box.margin_left + box.padding_left + box.border_left_width
     collected = (absolute_boxes, fixed_boxes, line_placeholders, waiting_floats, line_children)
     before = [len(items) for items in collected]
     result = _weasyprint_split_inline_box(
