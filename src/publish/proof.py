@@ -525,7 +525,7 @@ def _rule9(blocks, right, script) -> Rule:
             spacing = min((g for g, _ in gaps), default=0)
             singles_halved, pairs_open, halved_pairs = 0, 0, 0
             chars = line.chars
-            for i, c in enumerate(chars[:-1]):
+            for i, c in enumerate(chars[:-1] if script == "Hans" else []):   # zh-Hant squeezes none
                 if c["text"] not in CLOSING_MARKS | NO_LINE_END:
                     continue
                 advance = (chars[i + 1]["x0"] - c["x0"]) / em - spacing   # never below half: rule 5

@@ -33,8 +33,9 @@ ADDRESS = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.\-]*://|www\.)[A-Za-z0-9\-._~:/?#@
                      r"|(?<![A-Za-z0-9])~?(?:/[A-Za-z0-9._\-]+){2,}/?")
 # A segment ends after a run of these (not inside //) or before a #.
 ADDRESS_SEGMENT = re.compile(r"#?[^/.\-_?&=#]*[/.\-_?&=]*")
-# A word this long is hyphenated; shorter ones move to the next line whole.
-LONG_WORD = re.compile(r"(?<![A-Za-z])[A-Za-z]?[a-z]{7,}(?![A-Za-z])")   # not a CamelCase name
+# A word this long is hyphenated (pyphen's en_US patterns); shorter ones move to the next line whole,
+# and so does a CamelCase name, which pyphen would break inside a part (WeasyP-rint).
+LONG_WORD = re.compile(r"(?<![A-Za-z])[A-Za-z]?[a-z]{7,}(?![A-Za-z])")
 QUOTATIONS = (re.compile("“[^“”]*”"), re.compile("‘[^‘’]*’"))
 DASH = re.compile("[^—]——")
 # A paragraph shorter than this fits on one line of any trim: it needs no tied end.
