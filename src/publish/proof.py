@@ -407,13 +407,14 @@ def _rule7(blocks, lines, pages, body) -> Rule:
 
 
 def _text_layer(path: Path) -> str:
-    """The PDF's text as poppler's pdftotext copies it (it honours ActualText), whitespace removed."""
+    """The PDF's text as poppler's pdftotext copies it (it honours ActualText), lines joined: a space
+    it reads inside a Latin run (letters spaced too wide) stays."""
     if shutil.which("pdftotext") is None:
         from .errors import PublishError
         raise PublishError("publish proof reads the text layer with pdftotext, which is not installed",
                            hint="apt-get install poppler-utils")
     text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True).stdout
-    return re.sub(r"\s+", "", text)
+    return re.sub(r"[\n\f]+", "", text)
 
 
 def _han_gaps(line: Line) -> list[tuple[float, str]]:

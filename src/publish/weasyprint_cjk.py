@@ -44,6 +44,8 @@ CLOSING_QUOTES = set("”’")
 # pdf.js reads a gap of 0.102 em or more between two glyphs as a space (TRACKING_SPACE_FACTOR), so a
 # line stretched wider than this copies and searches with a space between every character.
 MAX_STRETCH_EM = 0.1
+# Latin letters spaced to relieve such a line (poppler, like pdf.js, reads about 0.1 em as a space).
+MAX_LATIN_TRACKING_EM = 0.06
 
 
 # A URL, e-mail address or path breaks after these and before #, at the edges of the typesetting
@@ -115,9 +117,9 @@ def _text_boxes(box):
 
 
 def _gaps(box, latin=False) -> int:
-    """Gaps between the box's characters that take spacing: none inside a halved pair (1.5 em);
-    between Latin letters only on a line that needs `latin` too."""
-    return len(box.text) - 1 if (CJK.search(box.text) or latin) and not _halted(box) else 0
+    """Gaps between the characters of a Chinese box that take spacing (none inside a halved pair,
+    1.5 em), or with `latin` of a Latin box."""
+    return len(box.text) - 1 if bool(CJK.search(box.text)) != latin and not _halted(box) else 0
 
 
 def _halted(box) -> bool:
@@ -132,22 +134,22 @@ def _junctions(texts, latin=False) -> list[int]:
     Latin, whose gap is its margin."""
     return [id(b) for a, b in zip(texts, texts[1:])
             if a.text and b.text and not _halted(a) and not _halted(b)
-            and (CJK.match(a.text[-1]) and CJK.match(b.text[0])
-                 or latin and not CJK.match(a.text[-1]) and not CJK.match(b.text[0]))]
+            and bool(CJK.match(a.text[-1])) != latin and bool(CJK.match(b.text[0])) != latin]
 
 
-def _spread(box, spacing, x_advance, junctions, unhalt=None, latin=False):
-    """Letter-space every Chinese text box of the line, widen the junctions by what `junctions`
-    says, and move what follows, as WeasyPrint's add_word_spacing does for word spacing; `unhalt`
-    is set full width again."""
+def _spread(box, spacing, x_advance, junctions, unhalt=None, latin=0.0):
+    """Letter-space every Chinese text box of the line (and by `latin` every Latin one), widen the
+    junctions by what `junctions` says, and move what follows, as WeasyPrint's add_word_spacing does
+    for word spacing; `unhalt` is set full width again."""
     if isinstance(box, boxes.TextBox):
         x_advance += junctions.get(id(box), 0)
         box.position_x += x_advance
         if box is unhalt:
             box.style = box.style.copy()
             box.style["font_feature_settings"] = "normal"
-        if _gaps(box, latin) or box is unhalt or getattr(box, "halve", None):
-            layout = SpacedLayout(box.style, spacing if _gaps(box, latin) else 0, getattr(box, "halve", frozenset()))
+        own = spacing if _gaps(box) else latin if _gaps(box, latin=True) else 0
+        if own or _gaps(box) or box is unhalt or getattr(box, "halve", None):
+            layout = SpacedLayout(box.style, own, getattr(box, "halve", frozenset()))
             layout.set_text(box.text)
             line, _ = layout.get_first_line()
             width, _ = line_break.line_size(line, box.style)
@@ -281,20 +283,25 @@ def justify_line(context, line, extra_width):
               and extra_width >= texts[-1].width else None)
     if unhalt:
         extra_width -= texts[-1].width
-    # A line of few Chinese gaps beside a long Latin run (a URL) would open them wide: the Latin
-    # letters take their share too, a colour evener than holes (each well below pdf.js's space).
-    latin = extra_width / gaps > MAX_STRETCH_EM * line.style["font_size"]
-    if latin:
-        junctions = _junctions(texts, latin)
-        gaps = sum(_gaps(b, latin) for b in texts) + len(junctions)
-    spacing = extra_width / gaps
-    added = _spread(line, spacing, 0, dict.fromkeys(junctions, spacing), unhalt, latin)
+    spacing, latin, latin_junctions = extra_width / gaps, 0.0, []
+    em = line.style["font_size"]
+    if spacing > MAX_STRETCH_EM * em:
+        # A line of few Chinese gaps beside a long Latin run (a URL) would open them wide: its
+        # letters take a share too, kept below where copying reads a space between them.
+        latin_junctions = _junctions(texts, latin=True)
+        latin_gaps = sum(_gaps(b, latin=True) for b in texts) + len(latin_junctions)
+        if latin_gaps:
+            latin = min(extra_width / (gaps + latin_gaps), MAX_LATIN_TRACKING_EM * em)
+            spacing = (extra_width - latin * latin_gaps) / gaps
+    widen = dict.fromkeys(junctions, spacing) | dict.fromkeys(latin_junctions, latin)
+    added = _spread(line, spacing, 0, widen, unhalt, latin)
     added -= texts[-1].width / 2 if unhalt else 0
     # Pango spaces clusters, not characters: where the font joins some (—— is one glyph), space again
     # with the gaps Pango really made (boxes are re-laid from their current width, junctions widen).
     if spacing and abs(added - extra_width) > 0.01 and added / spacing > 0.5:
-        again = spacing * extra_width / added
-        _spread(line, again, 0, dict.fromkeys(junctions, again - spacing), None, latin)
+        factor = extra_width / added
+        widen = dict.fromkeys(junctions, spacing * (factor - 1)) | dict.fromkeys(latin_junctions, latin * (factor - 1))
+        _spread(line, spacing * factor, 0, widen, None, latin * factor)
 
 
 def _edge_run(line, side):
