@@ -16,6 +16,12 @@ MARKS = "，。、：；？！"
 TITLES = ("第1章 “2024年的EPUB”，新的开始",
           "第2章 中国共产党100周年 石家庄解放74周年 纪念文章",
           "红色基因、奋斗精神：石家庄发展伟大成就")
+# What a publisher's text brings besides Chinese (issue 15): URLs, e-mail addresses, paths, product
+# names and long English words, each of which must break where a typesetter would break it.
+LATIN = ["https://www.w3.org/TR/clreq/#h-line_breaking", "https://github.com/Kozea/WeasyPrint/issues?q=is%3Aopen&label=bug",
+         "http://example.com/books/2024/chapter-03.html", "editor.office@press-example.com.cn",
+         "/usr/share/fonts/opentype/noto/", "WeasyPrint", "OpenCC", "EPUB 3", "InDesign",
+         "internationalization", "typesetting", "incomprehensibilities", "characteristically"]
 
 
 def _sentence(rng: random.Random, han: str) -> str:
@@ -33,6 +39,8 @@ def _sentence(rng: random.Random, han: str) -> str:
         words = f"（{words}）"
     elif kind < 0.45:
         words += "A" + rng.choice(han)
+    elif kind < 0.53:
+        words += rng.choice(LATIN) + rng.choice(han)
     return words + rng.choice(MARKS)
 
 

@@ -7,6 +7,8 @@ indent; ruled tables are left out. Positions are in PDF points, gaps in ems of t
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from collections import Counter
 from dataclasses import dataclass, field
 from math import inf
@@ -27,6 +29,9 @@ TOLERANCE_PT = 0.5       # rule 1
 MAX_HAN_GAP = 0.25       # rule 4, em
 MAX_PAIR = 1.5           # rule 5, em
 LATIN_GAP = (0.125, 0.25)  # rule 6, em
+MAX_COLOUR_GAP = 0.15   # rules 8 and 9, em: the widest gap between Han on an evenly set line
+HYPHEN = "\u2010"      # the hyphen WeasyPrint draws at a hyphenated word's break
+ADDRESS_BREAK_AFTER = set("/.-_?&=")   # a URL breaks after these and before #
 # em: WeasyPrint writes glyph advances in whole thousandths of an em, truncated, so positions
 # drift by up to ~0.03 em along a letter-spaced line (the right-edge spread shows the same).
 EPSILON = 0.03
@@ -202,7 +207,8 @@ def measure(path: Path) -> Proof:
     in_entries = {id(l) for b in entries for l in b.lines}
     text_lines = [l for l in lines if id(l) not in in_entries]   # a title may hold a space of its own
     rules = [_rule1(justified, right, script), _rule2(text_lines), _rule3(blocks),
-             _rule4(justified), _rule5(lines, right, script, {id(b.lines[-1]) for b in blocks}), _rule6(blocks), _rule7(text_blocks, lines, pages, body)]
+             _rule4(justified), _rule5(lines, right, script, {id(b.lines[-1]) for b in blocks}), _rule6(blocks), _rule7(text_blocks, lines, pages, body),
+             _rule8(text_blocks, right, _text_layer(path)), _rule9(text_blocks, right, script)]
     rules.append(_rule12(title_lines(pages, body, lines, entries), entries, _titles(path), script))
     return Proof(path, script, rules)
 
@@ -325,11 +331,12 @@ def _rule5(lines, right, script, last_lines) -> Rule:
             if i + 1 < len(chars) and (script == "Hant" or not paired):
                 width = (chars[i + 1]["x0"] - c["x0"]) / em
                 singles.append(width)
-                if width < 1 - EPSILON:
+                # zh-Hans may squeeze a mark to half width to fit a line (rule 9 checks clreq's order).
+                if width < (1 if script == "Hant" else 0.5) - EPSILON:
                     rule.failures.append(f"{line.where()}: {c['text']} takes {width:.2f} em")
     if script == "Hans":
         rule.figure = (f"zh-Hans: {len(pairs)} pairs, widest {max(pairs, default=0):.2f} em (limit {MAX_PAIR}); "
-                       f"{len(singles)} single marks, narrowest {min(singles, default=1):.2f} em")
+                       f"{len(singles)} single marks, narrowest {min(singles, default=1):.2f} em (limit 0.5)")
     else:
         rule.figure = f"zh-Hant: {len(singles)} marks, narrowest {min(singles, default=1):.2f} em (full width)"
     return rule
@@ -401,6 +408,164 @@ def _rule7(blocks, lines, pages, body) -> Rule:
                    f"{sum(len(b.lines) == 1 for b in paragraphs)} of one line, "
                    f"space between {max((abs(e) for e in extra), default=0):.2f} pt")
     return rule
+
+
+def _text_layer(path: Path) -> str:
+    """The PDF's text as poppler's pdftotext copies it (it honours ActualText), lines joined: a space
+    it reads inside a Latin run (letters spaced too wide) stays."""
+    if shutil.which("pdftotext") is None:
+        from .errors import PublishError
+        raise PublishError("publish proof reads the text layer with pdftotext, which is not installed",
+                           hint="apt-get install poppler-utils")
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return re.sub(r"[\n\f]+", "", text)
+
+
+def _han_gaps(line: Line) -> list[tuple[float, str]]:
+    """Each gap between two adjacent Han characters, in ems, with the pair."""
+    return [((b["x0"] - a["x1"]) / _em(a), a["text"] + b["text"])
+            for a, b in zip(line.chars, line.chars[1:]) if HAN.match(a["text"]) and HAN.match(b["text"])]
+
+
+def _latin_tail(line: Line) -> str:
+    """The Latin (non-CJK, non-space) characters that end the line."""
+    return re.search(r"[^\s" + CJK.pattern[1:-1] + "]*$", line.text)[0]
+
+
+def _latin_head(line: Line) -> str:
+    return re.match(r"[^\s" + CJK.pattern[1:-1] + "]*", line.text)[0]
+
+
+def _rule8(blocks, right, text_layer) -> Rule:
+    """A line break inside a Latin run: a URL, e-mail address or path after / . - _ ? & = or before #,
+    a word at a hyphenation point with the typesetter's hyphen U+2010; either way the run copies
+    whole from the text layer (pdftotext: no hyphen, no space). A line holding part of an address that
+    breaks sets its Han gaps no wider than MAX_COLOUR_GAP."""
+    from .typeset import ADDRESS
+
+    rule = Rule(8, "URLs, Latin")
+    at_address, hyphenated, address_lines = 0, 0, set()
+    for block in blocks:
+        text = "".join(l.text for l in block.lines)
+        starts = [sum(len(l.text) for l in block.lines[:k]) for k in range(len(block.lines))]
+        for m in ADDRESS.finditer(text):
+            touched = [l for l, s0 in zip(block.lines, starts) if s0 < m.end() and m.start() < s0 + len(l.text)]
+            if len(touched) > 1:
+                address_lines.update(id(l) for l in touched)
+        for line, following in zip(block.lines, block.lines[1:]):
+            tail, head = _latin_tail(line), _latin_head(following)
+            if not tail or not head:
+                continue
+            if tail.endswith(HYPHEN):
+                hyphenated += 1
+                run = tail[:-1] + head
+            elif tail[-1] in ADDRESS_BREAK_AFTER or head[0] == "#":
+                at_address += 1
+                run = tail + head
+            elif tail[-1].isalnum() and head[0].isalnum():
+                continue                 # a break at a space (or between two words) is not measured here
+            else:
+                rule.failures.append(f"{line.where()}: breaks inside {tail}|{head}, not after / . - _ ? & = nor before #")
+                continue
+            if run not in text_layer:
+                rule.failures.append(f"{line.where()}: {tail}|{head} does not copy as {run}")
+    for block in blocks:
+        for line in block.lines[:-1]:
+            if id(line) in address_lines:
+                for gap, pair in _han_gaps(line):
+                    if gap > MAX_COLOUR_GAP + EPSILON:
+                        rule.failures.append(f"{line.where()}: {gap:.2f} em between {pair} beside an address")
+    rule.figure = (f"{at_address} breaks inside addresses, {hyphenated} hyphenated words, all copied whole; "
+                   f"{len(address_lines)} lines holding part of a broken address")
+    return rule
+
+
+def _unbreakable(chars: list[dict], measure: float, head: bool = False) -> str | None:
+    """A Latin run of the characters longer than a quarter of the measure with no break opportunity
+    in it (a space, an address's break, a long word that hyphenates), or None; `head`: only the run
+    the characters start with."""
+    from .typeset import LONG_WORD
+
+    run: list[dict] = []
+    for c, nxt in zip(chars, chars[1:] + [None]):
+        if c["text"].isspace() or CJK.match(c["text"]):
+            if head:
+                return None
+            run = []
+            continue
+        if nxt is not None and nxt["text"] == "#":
+            run = []
+        run.append(c)
+        word = "".join(x["text"] for x in run)
+        if run[-1]["x1"] - run[0]["x0"] > measure / 4 and not LONG_WORD.search(word):
+            return word
+        if c["text"] in ADDRESS_BREAK_AFTER:
+            run = []
+    return None
+
+
+def _rule9(blocks, right, script) -> Rule:
+    """Even colour: on a justified line holding no unbreakable Latin run over a quarter of the measure
+    (nor followed by a line that starts with one), no gap between Han wider than MAX_COLOUR_GAP. A line
+    is stretched, or squeezed in clreq's order (zh-Hans: line-end mark, then pairs to 1 em, then single
+    marks, each to half width), or in zh-Hant has its line-end mark hung; the figure is the
+    distribution of these adjustments."""
+    rule = Rule(9, "line fitting")
+    widths = {}
+    for block in blocks:
+        for line in block.lines:
+            side = line.page % 2
+            widths[side] = min(widths.get(side, inf), line.x0 - line.inset)
+    stretched, squeezed, hung, exempt, widest = [], [], 0, 0, 0.0
+    for block in blocks:
+        for line, following in zip(block.lines, block.lines[1:]):
+            em = line.em
+            edge = right[line.page % 2]
+            measure = edge - widths[line.page % 2] - block.left
+            gaps = _han_gaps(line)
+            ends = line.text[-1] in CLOSING_MARKS
+            if script == "Hant" and ends and abs(line.x1 - em - edge) <= TOLERANCE_PT:
+                hung += 1
+            end_halved = script == "Hans" and ends and abs(line.x1 - em / 2 - edge) <= TOLERANCE_PT
+            spacing = min((g for g, _ in gaps), default=0)
+            singles_halved, pairs_open, halved_pairs = 0, 0, 0
+            chars = line.chars
+            for i, c in enumerate(chars[:-1] if script == "Hans" else []):   # zh-Hant squeezes none
+                if c["text"] not in CLOSING_MARKS | NO_LINE_END:
+                    continue
+                advance = (chars[i + 1]["x0"] - c["x0"]) / em - spacing   # never below half: rule 5
+                beside = [chars[j]["text"] for j in (i - 1, i + 1) if 0 <= j < len(chars)]
+                paired = any(x in CLOSING_MARKS | NO_LINE_END for x in beside)
+                if advance < 0.75 and not paired:
+                    singles_halved += 1
+                if paired and chars[i + 1]["text"] in CLOSING_MARKS | NO_LINE_END:
+                    pair = (chars[i + 2]["x0"] if i + 2 < len(chars) else edge) - c["x0"]
+                    if pair / em - 2 * spacing > 1 + EPSILON:
+                        pairs_open += 1
+                    else:
+                        halved_pairs += 1
+            if singles_halved and ((ends and not end_halved) or pairs_open):
+                rule.failures.append(f"{line.where()}: a single mark squeezed before "
+                                     + ("the line-end mark" if ends and not end_halved else "a pair"))
+            elif halved_pairs and ends and not end_halved:
+                rule.failures.append(f"{line.where()}: a pair squeezed before the line-end mark")
+            halves = singles_halved + halved_pairs + end_halved
+            if halves:
+                squeezed.append(halves / 2)
+            elif gaps and spacing > EPSILON / 3:
+                stretched.append(spacing)
+            if _unbreakable(line.chars, measure) or _unbreakable(following.chars, measure, head=True):
+                exempt += 1
+                continue
+            for gap, pair in gaps:
+                widest = max(widest, gap)
+                if gap > MAX_COLOUR_GAP + EPSILON:
+                    rule.failures.append(f"{line.where()}: {gap:.2f} em between {pair} (limit {MAX_COLOUR_GAP})")
+    rule.figure = (f"{len(squeezed)} lines squeezed (largest {max(squeezed, default=0):.1f} em), "
+                   f"{len(stretched)} stretched (largest {max(stretched, default=0):.3f} em a gap)"
+                   + (f", {hung} with the line-end mark hung" if script == "Hant" else "")
+                   + f"; widest gap between Han {widest:.3f} em (limit {MAX_COLOUR_GAP}), "
+                   f"{exempt} lines beside an unbreakable run over a quarter of the measure")
 
 
 # Rule 12: the layouts' own lines (headings, contents, running heads, title and copyright pages) typeset

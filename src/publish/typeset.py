@@ -2,12 +2,16 @@
 
 Adds span markup where a rule of W3C clreq needs one, and nowhere else (every span costs layout
 time); never a character: the text stays the edition's text. The spans' classes are styled in
-layouts/common/text.css.j2:
+layouts/common/typeset.css.j2:
   halt  the first full-width mark of a pair takes half an em (zh-Hans only, the `halt` feature)
   hl    a Latin or digit run beside Han: a margin on the Han side (`l`, `r`)
   q     a quotation “…”: its edges become break opportunities (Pango allows none beside “ ”)
   nw    text that must not break: —— with the character before it, a paragraph's last two Han; in a
         title (`title`, and a chapter's headings) a phrase, so that the title wraps between phrases
+  url   a URL, e-mail address or path: it may break inside a paragraph's tied end (`nw`)
+  u     every other segment of a URL, e-mail address or path: its edges are where the line may
+        break (after / . - _ ? & =, before #, no hyphen added), which Pango would not all allow
+  en    a Latin run holding a long word (lang="en"): WeasyPrint hyphenates it (`hyphens: auto`)
   tcy   in vertical text, a number of one or two digits set upright side by side (tate-chū-yoko),
         standing as one Han character: no Han–Latin margin; longer numbers turn sideways
 """
@@ -24,6 +28,15 @@ HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff"
 HAN_CHAR = re.compile(f"[{HAN}]")
 UPRIGHT_NUMBER = re.compile(r"[0-9]{1,2}")
 LATIN_RUN = re.compile(r"[A-Za-z0-9]+(?:[ .,:+\-/][A-Za-z0-9]+)*%?")
+# A URL, an e-mail address or a path of two or more steps; trailing ASCII punctuation is the sentence's.
+ADDRESS = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.\-]*://|www\.)[A-Za-z0-9\-._~:/?#@!$&'*+,;=%]*[A-Za-z0-9/#=_\-~]"
+                     r"|[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+"
+                     r"|(?<![A-Za-z0-9])~?(?:/[A-Za-z0-9._\-]+){2,}/?")
+# A segment ends after a run of these (not inside //) or before a #.
+ADDRESS_SEGMENT = re.compile(r"#?[^/.\-_?&=#]*[/.\-_?&=]*")
+# A word this long is hyphenated (pyphen's en_US patterns); shorter ones move to the next line whole,
+# and so does a CamelCase name, which pyphen would break inside a part (WeasyP-rint).
+LONG_WORD = re.compile(r"(?<![A-Za-z])[A-Za-z]?[a-z]{7,}(?![A-Za-z])")
 QUOTATIONS = (re.compile("“[^“”]*”"), re.compile("‘[^‘’]*’"))
 DASH = re.compile("[^—]——")
 # A paragraph shorter than this fits on one line of any trim: it needs no tied end.
@@ -73,15 +86,20 @@ def _spans(text: str, hans: bool, vertical: bool) -> list[tuple[int, int, str]]:
             # Only where a line could break: after a character that may end a line, before one that may start it.
             if (s > 0 and text[s - 1] not in OPENING) or (e < len(text) and text[e] not in CLOSING and text[e] != "…"):
                 spans.append((s, e, "q"))
+    addresses = [m.span() for m in ADDRESS.finditer(text)]
+    for s, e in addresses:
+        _latin_margins(text, s, e, "url hl", spans)
+        segments = [m.span() for m in ADDRESS_SEGMENT.finditer(text, s, e) if m.end() > m.start()]
+        # A span on every other segment: the text between two spans is a box of its own too.
+        spans += [(a, b, "u") for a, b in segments[1::2]]
     for m in LATIN_RUN.finditer(text):
         s, e = m.span()
+        if any(a < e and s < b for a, b in addresses):
+            continue
         if vertical and UPRIGHT_NUMBER.fullmatch(m.group()):
             spans.append((s, e, "tcy"))
             continue
-        left = s > 0 and HAN_CHAR.match(text[s - 1])
-        right = e < len(text) and HAN_CHAR.match(text[e])
-        if left or right:
-            spans.append((s, e, "hl" + (" l" if left else "") + (" r" if right else "")))
+        _latin_margins(text, s, e, "hl en" if LONG_WORD.search(m.group()) else "hl", spans)
     for m in DASH.finditer(text):
         spans.append((m.start(), m.end(), "nw"))
     return spans
@@ -120,6 +138,15 @@ def title(text: str, script: str, vertical: bool = False) -> str:
     return _markup(text, _nest(_spans(text, script == "Hans", vertical) + _phrases(text)))
 
 
+def _latin_margins(text: str, s: int, e: int, cls: str, spans: list) -> None:
+    """A Latin run's span: a margin on each side that meets Han. A long word's run (en) and an
+    address (url) have one even where no Han is beside them: hyphenation, and breaks inside a tied end."""
+    left = s > 0 and HAN_CHAR.match(text[s - 1])
+    right = e < len(text) and HAN_CHAR.match(text[e])
+    if left or right or cls != "hl":
+        spans.append((s, e, cls + (" l" if left else "") + (" r" if right else "")))
+
+
 def _nest(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """Spans sorted outer-first; a quotation crossing a later span ends where that span starts
     (the break it offered there would be a break inside a tied paragraph end or dash)."""
@@ -140,9 +167,12 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
+LANG_EN = ' lang="en"'
+
+
 def _markup(text: str, spans: list[tuple[int, int, str]]) -> str:
     """The text with its spans; a span ending past the text is closed by the caller."""
-    events = sorted([(s, 1, -e, f'<span class="{c}">') for s, e, c in spans]
+    events = sorted([(s, 1, -e, f'<span class="{c}"{LANG_EN if "en" in c.split() else ""}>') for s, e, c in spans]
                     + [(e, 0, -s, "</span>") for s, e, c in spans if e <= len(text)])
     out, pos = [], 0
     for at, _, _, tag in events:

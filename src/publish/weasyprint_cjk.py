@@ -2,11 +2,13 @@
 breaks clreq allows beside “ ”, and no Han–Latin gap at a line's edge.
 
 WeasyPrint 70 justifies only at spaces, and Pango allows no break on either side of “ ” (Unicode
-class QU). A line that would be stretched past MAX_STRETCH_EM a gap takes one more unit instead, if
-its line-end mark can make room: halved in zh-Hans (clreq's first resort, squeezing), hung past the
-edge in Traditional text, whose marks stay full width. Active only inside `active()`; it replaces four
-functions of WeasyPrint's inline layout (can_break_text, split_inline_box, justify_line, text_align),
-so it is written for, and checked against, one exact WeasyPrint version.
+class QU). Each justified line is fitted the way that moves it least (clreq 3.1.7, line adjustment):
+stretched as laid out, or taking the next unit and squeezing its marks (zh-Hans: half width with the
+font's `halt`, line-end mark first, then pairs, then single marks) or hanging its line-end mark
+(Traditional text, whose marks stay full width in the body). Active only inside `active()`; it replaces four
+functions of WeasyPrint's inline layout (can_break_text, split_inline_box, justify_line, text_align)
+and draw_text (a hyphenated word copies whole), so it is written for, and checked against, one exact
+WeasyPrint version.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import re
 import weasyprint
 
 from .errors import PublishError
-from .typeset import CLOSING   # the marks a line may end with: halved (zh-Hans) or hung (zh-Hant)
+from .typeset import CLOSING, OPENING   # the marks a line may squeeze (zh-Hans) or end with hung (zh-Hant)
 
 WEASYPRINT_VERSION = "70.0"
 if weasyprint.__version__ != WEASYPRINT_VERSION:
@@ -24,7 +26,9 @@ if weasyprint.__version__ != WEASYPRINT_VERSION:
                        f"found {weasyprint.__version__}",
                        hint=f"pip install weasyprint=={WEASYPRINT_VERSION} (pyproject.toml pins it)")
 
-from weasyprint.formatting_structure import boxes  # noqa: E402  (after the version check)
+import pydyf  # noqa: E402
+from weasyprint import draw  # noqa: E402  (after the version check)
+from weasyprint.formatting_structure import boxes  # noqa: E402
 from weasyprint.layout import inline  # noqa: E402
 from weasyprint.text import line_break  # noqa: E402
 from weasyprint.text.ffi import TO_UNITS, ffi, pango  # noqa: E402
@@ -40,10 +44,20 @@ CLOSING_QUOTES = set("”’")
 # pdf.js reads a gap of 0.102 em or more between two glyphs as a space (TRACKING_SPACE_FACTOR), so a
 # line stretched wider than this copies and searches with a space between every character.
 MAX_STRETCH_EM = 0.1
+# Latin letters spaced to relieve such a line (poppler, like pdf.js, reads about 0.1 em as a space).
+MAX_LATIN_TRACKING_EM = 0.06
+
+
+# A URL, e-mail address or path breaks after these and before #, at the edges of the typesetting
+# stage's segments (span.u); Pango's rules (UAX 14) allow no break after . _ & = nor before #.
+ADDRESS_BREAK_AFTER = set("/.-_?&=")
+ADDRESS_CHAR = re.compile("[A-Za-z0-9#%~]")
 
 
 def clreq_break(before: str, after: str) -> bool | None:
     """Whether a line may break between two characters at an element boundary; None: ask Pango."""
+    if ADDRESS_CHAR.match(after) and (before in ADDRESS_BREAK_AFTER or after == "#"):
+        return True
     if before in NO_LINE_END or after in NO_LINE_START:
         return False
     if after in OPENING_QUOTES or before in CLOSING_QUOTES:
@@ -55,6 +69,7 @@ _pango_can_break_text = line_break.can_break_text
 _weasyprint_split_inline_box = inline.split_inline_box
 _weasyprint_justify_line = inline.justify_line
 _weasyprint_text_align = inline.text_align
+_weasyprint_draw_text = draw.draw_text
 
 
 def can_break_text(text, lang):
@@ -69,9 +84,9 @@ class SpacedLayout(line_break.Layout):
     (none before the first or after the last), which is the inter-character spacing clreq asks for.
     Drawing re-creates the layout through set_text, so the spacing lives here."""
 
-    def __init__(self, style, spacing, halve_last=False):
+    def __init__(self, style, spacing, halve=frozenset()):
         self.spacing = spacing
-        self.halve_last = halve_last
+        self.halve = halve      # indices of the marks set half width
         super().__init__(style)
 
     def set_text(self, text, justify=False):
@@ -82,12 +97,12 @@ class SpacedLayout(line_break.Layout):
         attribute = pango.pango_attr_letter_spacing_new(round(self.spacing * TO_UNITS))
         attribute.start_index, attribute.end_index = 0, len(self.text.encode())
         pango.pango_attr_list_change(attributes, attribute)
-        if self.halve_last:
-            # The font's own half-width metrics (halt) for the line-end mark; inserted, not changed,
+        for index in sorted(self.halve):
+            # The font's own half-width metrics (halt) for a squeezed mark; inserted, not changed,
             # so that Pango adds it to the style's features instead of replacing them.
             halve = pango.pango_attr_font_features_new(b"halt 1")
-            halve.start_index = len(self.text[:-1].encode())
-            halve.end_index = len(self.text.encode())
+            halve.start_index = len(self.text[:index].encode())
+            halve.end_index = len(self.text[:index + 1].encode())
             pango.pango_attr_list_insert(attributes, halve)
         pango.pango_layout_set_attributes(self.layout, attributes)
 
@@ -101,9 +116,10 @@ def _text_boxes(box):
                 yield from _text_boxes(child)
 
 
-def _gaps(box) -> int:
-    """Gaps between the box's characters that take spacing: none inside a halved pair (1.5 em)."""
-    return len(box.text) - 1 if CJK.search(box.text) and not _halted(box) else 0
+def _gaps(box, latin=False) -> int:
+    """Gaps between the characters of a Chinese box that take spacing (none inside a halved pair,
+    1.5 em), or with `latin` of a Latin box."""
+    return len(box.text) - 1 if bool(CJK.search(box.text)) != latin and not _halted(box) else 0
 
 
 def _halted(box) -> bool:
@@ -111,27 +127,29 @@ def _halted(box) -> bool:
     return features != "normal" and dict(features).get("halt", 0) != 0
 
 
-def _junctions(texts) -> list[int]:
+def _junctions(texts, latin=False) -> list[int]:
     """Text boxes whose boundary with the box before is a gap between two Chinese characters (an
-    element boundary: a quotation, a tied paragraph end); not beside a halved mark, whose pair must
-    keep its 1.5 em, nor beside Latin, whose gap is its margin."""
+    element boundary: a quotation, a tied paragraph end), or with `latin` between two Latin ones (a
+    URL's segments); not beside a halved mark, whose pair must keep its 1.5 em, nor between Han and
+    Latin, whose gap is its margin."""
     return [id(b) for a, b in zip(texts, texts[1:])
-            if a.text and b.text and CJK.match(a.text[-1]) and CJK.match(b.text[0])
-            and not _halted(a) and not _halted(b)]
+            if a.text and b.text and not _halted(a) and not _halted(b)
+            and bool(CJK.match(a.text[-1])) != latin and bool(CJK.match(b.text[0])) != latin]
 
 
-def _spread(box, spacing, x_advance, junctions, unhalt=None):
-    """Letter-space every Chinese text box of the line, widen the junctions by what `junctions`
-    says, and move what follows, as WeasyPrint's add_word_spacing does for word spacing; `unhalt`
-    is set full width again."""
+def _spread(box, spacing, x_advance, junctions, unhalt=None, latin=0.0):
+    """Letter-space every Chinese text box of the line (and by `latin` every Latin one), widen the
+    junctions by what `junctions` says, and move what follows, as WeasyPrint's add_word_spacing does
+    for word spacing; `unhalt` is set full width again."""
     if isinstance(box, boxes.TextBox):
         x_advance += junctions.get(id(box), 0)
         box.position_x += x_advance
         if box is unhalt:
             box.style = box.style.copy()
             box.style["font_feature_settings"] = "normal"
-        if _gaps(box) or box is unhalt:
-            layout = SpacedLayout(box.style, spacing if _gaps(box) else 0, getattr(box, "halve_last", False))
+        own = spacing if _gaps(box) else latin if _gaps(box, latin=True) else 0
+        if own or _gaps(box) or box is unhalt or getattr(box, "halve", None):
+            layout = SpacedLayout(box.style, own, getattr(box, "halve", frozenset()))
             layout.set_text(box.text)
             line, _ = layout.get_first_line()
             width, _ = line_break.line_size(line, box.style)
@@ -144,7 +162,7 @@ def _spread(box, spacing, x_advance, junctions, unhalt=None):
         before = x_advance
         for child in box.children:
             if child.is_in_normal_flow():
-                x_advance = _spread(child, spacing, x_advance, junctions, unhalt)
+                x_advance = _spread(child, spacing, x_advance, junctions, unhalt, latin)
         box.width += x_advance - before
     else:
         box.translate(x_advance, 0)
@@ -164,9 +182,15 @@ def _traditional(style) -> bool:
 def split_inline_box(context, box, position_x, max_x, bottom_space, skip_stack, containing_block,
                      absolute_boxes, fixed_boxes, line_placeholders, waiting_floats, line_children,
                      first_letter_style, first_line_style):
-    """A justified Chinese line that would need more than MAX_STRETCH_EM a gap is laid out again with
-    room for one more unit, kept if that line ends with a mark whose halving (zh-Hans) or hanging
-    (Traditional) makes it fit; `line.cjk_end` tells text_align which, and by how much."""
+    """A justified Chinese line is also laid out with room for more, and that layout kept if its marks
+    make the room and it moves the line less than stretching would, or if stretching would pass
+    MAX_STRETCH_EM a gap: `line.cjk_end` tells text_align what to squeeze or hang."""
+    if isinstance(box, boxes.InlineBox) and skip_stack is None:
+        # WeasyPrint lays an inline box's children out from position_x and moves them right by its
+        # start margin afterwards, but lets them fill up to max_x: a text split inside (a hyphenated
+        # word, a URL's segment) then overflows by the Han-Latin margin, and the whole run goes to the
+        # next line, leaving a hole.
+        max_x -= box.margin_left + box.padding_left + box.border_left_width
     collected = (absolute_boxes, fixed_boxes, line_placeholders, waiting_floats, line_children)
     before = [len(items) for items in collected]
     result = _weasyprint_split_inline_box(
@@ -177,41 +201,72 @@ def split_inline_box(context, box, position_x, max_x, bottom_space, skip_stack, 
         return result
     em = box.style["font_size"]
     gaps = _gap_count(list(_text_boxes(line)))
-    if not gaps or (max_x - position_x - line.width) / gaps <= MAX_STRETCH_EM * em:
+    extra = max_x - position_x - line.width
+    overstretched = gaps and extra / gaps > MAX_STRETCH_EM * em
+    # One more unit is at least half an em (a mark, a Latin letter or two): below that, squeezing it
+    # in moves the line more than stretching does, and the second layout is not worth its time.
+    if not gaps or (not overstretched and extra <= em / 2):
         return result
     hang = _traditional(box.style)
-    room = em if hang else em / 2
+    if hang:
+        room = em
+    else:
+        room = extra if not overstretched else max(extra, em / 2 * (len(_compressible(list(_text_boxes(line)))) + 1))
     retried = tuple([] for _ in collected)
     again = _weasyprint_split_inline_box(
         context, box, position_x, max_x + room, bottom_space, skip_stack, containing_block, *retried,
         first_letter_style, first_line_style)
     texts = list(_text_boxes(again[0]))
-    if not texts or texts[-1].text[-1:] not in CLOSING or again[0].width <= line.width:
+    if not texts or again[0].width <= line.width:
         return result
-    if (hang and texts[-1].width < em) or (not hang and _halted(texts[-1])):
-        return result                  # a mark already halved, or too narrow to hang a full em
-    for items, count, replacement in zip(collected, before, retried):
-        del items[count:]
+    if hang:
+        # Only the line-end mark hangs, a full em past the edge; what is left is stretched.
+        if texts[-1].text[-1:] not in CLOSING or texts[-1].width < em:
+            return result
+        left = max_x + room - position_x - again[0].width
+        if left < 0 or (not overstretched and left >= extra):
+            return result
+        end = ("hang", room)
+    else:
+        squeeze = position_x + again[0].width - max_x      # what the marks must give up
+        marks = _compressible(texts)
+        count = max(0, int(-(-squeeze // (em / 2))))        # marks halved, half an em each
+        if count > len(marks) or (not overstretched and squeeze >= extra):
+            return result
+        end = ("squeeze", marks[:count])
+    for items, count_before, replacement in zip(collected, before, retried):
+        del items[count_before:]
         items.extend(replacement)
-    again[0].cjk_end = ("hang" if hang else "halve", room)
+    again[0].cjk_end = end
     return again
 
 
-def _halve_last_mark(line) -> None:
-    """Set the line's last mark with the font's half-width metrics and narrow its boxes to match."""
-    path, box = [], line
-    while isinstance(box, (boxes.LineBox, boxes.InlineBox)):
-        path.append(box)
-        box = [c for c in box.children if c.is_in_normal_flow()][-1]
-    box.halve_last = True
-    layout = SpacedLayout(box.style, 0, halve_last=True)
-    layout.set_text(box.text)
-    first, _ = layout.get_first_line()
-    width, _ = line_break.line_size(first, box.style)
-    layout.deactivate()
-    for owner in path:
-        owner.width += width - box.width
-    box.width, box.pango_layout = width, layout
+def _compressible(texts) -> list[tuple[int, int]]:
+    """The marks of a zh-Hans line that may be set half width, in clreq's order: the line-end
+    closing mark, then a mark whose pair partner is already half (the pair then takes 1 em), then
+    single marks, each group from the line's end; as (text box's place on the line, index)."""
+    chars = [(n, i, c, _halted(box)) for n, box in enumerate(texts) for i, c in enumerate(box.text)]
+    end, pairs, singles = [], [], []
+    for k in range(len(chars) - 1, -1, -1):
+        n, i, c, halted = chars[k]
+        if halted or c not in CLOSING | OPENING:
+            continue
+        neighbours = [chars[j] for j in (k - 1, k + 1) if 0 <= j < len(chars)]
+        if k == len(chars) - 1 and c in CLOSING:
+            end.append((n, i))
+        elif any(h and m in CLOSING | OPENING for _, _, m, h in neighbours):
+            pairs.append((n, i))
+        elif not any(m in MARKS for _, _, m, _ in neighbours):
+            singles.append((n, i))
+    return end + pairs + singles
+
+
+def _squeeze(line, marks) -> None:
+    """Set the chosen marks with the font's half-width metrics; what follows them moves left."""
+    texts = list(_text_boxes(line))
+    for n, index in marks:
+        texts[n].halve = getattr(texts[n], "halve", frozenset()) | {index}
+    _spread(line, 0, 0, {})
 
 
 def justify_line(context, line, extra_width):
@@ -223,17 +278,30 @@ def justify_line(context, line, extra_width):
     # A mark halved for its pair partner on the next line ends this line: clreq sets line-end marks
     # full width, if the line's gaps can give the half em back; else it stays half (also clreq).
     partner_here = len(texts) > 1 and texts[-2].text[-1:] in MARKS
-    unhalt = texts[-1] if _halted(texts[-1]) and not partner_here and extra_width >= texts[-1].width else None
+    squeezed = getattr(line, "cjk_end", (None,))[0] == "squeeze"
+    unhalt = (texts[-1] if _halted(texts[-1]) and not partner_here and not squeezed
+              and extra_width >= texts[-1].width else None)
     if unhalt:
         extra_width -= texts[-1].width
-    spacing = extra_width / gaps
-    added = _spread(line, spacing, 0, dict.fromkeys(junctions, spacing), unhalt)
+    spacing, latin, latin_junctions = extra_width / gaps, 0.0, []
+    em = line.style["font_size"]
+    if spacing > MAX_STRETCH_EM * em:
+        # A line of few Chinese gaps beside a long Latin run (a URL) would open them wide: its
+        # letters take a share too, kept below where copying reads a space between them.
+        latin_junctions = _junctions(texts, latin=True)
+        latin_gaps = sum(_gaps(b, latin=True) for b in texts) + len(latin_junctions)
+        if latin_gaps:
+            latin = min(extra_width / (gaps + latin_gaps), MAX_LATIN_TRACKING_EM * em)
+            spacing = (extra_width - latin * latin_gaps) / gaps
+    widen = dict.fromkeys(junctions, spacing) | dict.fromkeys(latin_junctions, latin)
+    added = _spread(line, spacing, 0, widen, unhalt, latin)
     added -= texts[-1].width / 2 if unhalt else 0
     # Pango spaces clusters, not characters: where the font joins some (—— is one glyph), space again
     # with the gaps Pango really made (boxes are re-laid from their current width, junctions widen).
     if spacing and abs(added - extra_width) > 0.01 and added / spacing > 0.5:
-        again = spacing * extra_width / added
-        _spread(line, again, 0, dict.fromkeys(junctions, again - spacing))
+        factor = extra_width / added
+        widen = dict.fromkeys(junctions, spacing * (factor - 1)) | dict.fromkeys(latin_junctions, latin * (factor - 1))
+        _spread(line, spacing * factor, 0, widen, None, latin * factor)
 
 
 def _edge_run(line, side):
@@ -253,10 +321,10 @@ def _edge_run(line, side):
 def text_align(context, line, available_width, last):
     """clreq puts no Han–Latin gap at a line's edge: a Latin run starting or ending the line loses
     its margin on that side (the typesetting stage's margins stand for text-autospace). A line that
-    split_inline_box let take one more unit has its last mark halved, or hung past the edge."""
+    split_inline_box let take more has marks squeezed, or its last mark hung past the edge."""
     end, room = getattr(line, "cjk_end", (None, 0))
-    if end == "halve":
-        _halve_last_mark(line)
+    if end == "squeeze":
+        _squeeze(line, room)
     elif end == "hang":
         line.width -= room
         offset = _align_edges(context, line, available_width, last)
@@ -283,14 +351,30 @@ def _align_edges(context, line, available_width, last):
     return _weasyprint_text_align(context, line, available_width, last)
 
 
+def draw_text(stream, textbox, *args):
+    """A hyphenated word's hyphen is drawn, not the text's: the box goes in a marked-content Span
+    whose ActualText is its own text, without the hyphen (ISO 32000-1 14.9.4, whose own example is
+    a hyphenated word), so that copying and searching find the word whole."""
+    hyphen = textbox.style["hyphenate_character"]
+    # WeasyPrint appends the hyphen to the box's text; only span.en sets `hyphens: auto`.
+    if not (textbox.style["hyphens"] == "auto" and hyphen and textbox.text.endswith(hyphen)):
+        return _weasyprint_draw_text(stream, textbox, *args)
+    actual = pydyf.String(textbox.text[:-len(hyphen)])
+    stream.begin_marked_content("Span", pydyf.Dictionary({"ActualText": actual}))
+    _weasyprint_draw_text(stream, textbox, *args)
+    stream.end_marked_content()
+
+
 @contextlib.contextmanager
 def active():
     """WeasyPrint lays out (and draws) Chinese lines the clreq way inside this block."""
     inline.can_break_text, inline.split_inline_box, inline.justify_line, inline.text_align = (
         can_break_text, split_inline_box, justify_line, text_align)
+    draw.draw_text = draw_text
     try:
         yield
     finally:
         inline.can_break_text, inline.split_inline_box, inline.justify_line, inline.text_align = (
             _pango_can_break_text, _weasyprint_split_inline_box, _weasyprint_justify_line,
             _weasyprint_text_align)
+        draw.draw_text = _weasyprint_draw_text
