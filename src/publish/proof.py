@@ -566,6 +566,7 @@ def _rule9(blocks, right, script) -> Rule:
                    + (f", {hung} with the line-end mark hung" if script == "Hant" else "")
                    + f"; widest gap between Han {widest:.3f} em (limit {MAX_COLOUR_GAP}), "
                    f"{exempt} lines beside an unbreakable run over a quarter of the measure")
+    return rule
 
 
 # Rule 12: the layouts' own lines (headings, contents, running heads, title and copyright pages) typeset
