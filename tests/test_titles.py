@@ -108,3 +108,14 @@ def test_the_ebook_cover_is_drawn_from_the_typeset_title():
     cover = layouts.render_epub(make(book, "zh-Hans", labels(book)), book).cover_html
     assert '<p class="title"><span class="nw">传承红色基因 </span><span class="nw">赓续奋斗精神</span></p>' in cover
     assert '<span class="nw">石家庄市人民政府　著</span>' in cover
+
+
+def test_the_printed_covers_blurb_is_running_text_with_han_digit_gaps(manuscript_build):
+    """The back cover's description (…成立100周年…) breaks as the body does, its digits spaced."""
+    with pdfplumber.open(manuscript_build["zh-Hans", "pdf"].with_suffix(".cover.pdf")) as pdf:
+        page = pdf.pages[0]
+        blurb = [c for c in page.chars if c["x1"] < page.width * 0.45]   # the back panel, left of the spine
+    rows = proof._rows(blurb)
+    gaps = [gap for row in rows for _, _, gap in proof._pairs(row)]
+    assert "".join(r.text for r in rows).startswith("中共石家庄市委、石家庄市人民政府在中国共产党成立100周年")
+    assert len(gaps) == 4 and all(abs(gap - 0.1875) < 0.002 for gap in gaps), ([r.text for r in rows], gaps)

@@ -200,7 +200,7 @@ def _context(edition: Edition, manuscript: Manuscript, fonts: list[dict], record
     `vertical`: the documents are set in vertical text (the vertical edition's EPUB, not its cover)."""
     return {
         # The layouts' own lines (titles, contents, running heads, front matter, cover) typeset as the body.
-        "typeset": lambda text: Markup(typeset.title(str(text), edition.spec.script, vertical)),
+        "typeset": lambda text, title=True: Markup(typeset.title(str(text), edition.spec.script, vertical, title)),
         "meta": edition.meta,
         "lang": edition.lang,
         "labels": edition.labels,

@@ -132,10 +132,11 @@ def _phrases(text: str) -> list[tuple[int, int, str]]:
     return spans
 
 
-def title(text: str, script: str, vertical: bool = False) -> str:
+def title(text: str, script: str, vertical: bool = False, phrases: bool = True) -> str:
     """A title, or any line the layouts print (a contents entry, a running head, the title and copyright
-    pages, the cover), as HTML with the body's clreq spans and its phrases kept whole (`_phrases`)."""
-    return _markup(text, _nest(_spans(text, script == "Hans", vertical) + _phrases(text)))
+    pages, the cover), as HTML with the body's clreq spans and its phrases kept whole (`_phrases`);
+    `phrases=False` for running text (the cover's blurb), which breaks as the body does."""
+    return _markup(text, _nest(_spans(text, script == "Hans", vertical) + (_phrases(text) if phrases else [])))
 
 
 def _latin_margins(text: str, s: int, e: int, cls: str, spans: list) -> None:
