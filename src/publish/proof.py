@@ -534,7 +534,8 @@ def _rule9(blocks, right, script) -> Rule:
                 paired = any(x in CLOSING_MARKS | NO_LINE_END for x in beside)
                 if advance < 0.75 and not paired:
                     singles_halved += 1
-                if paired and chars[i + 1]["text"] in CLOSING_MARKS | NO_LINE_END:
+                # A pair squeezes to 1 em when both are closing marks (an opening one is not squeezed).
+                if c["text"] in CLOSING_MARKS and chars[i + 1]["text"] in CLOSING_MARKS:
                     pair = (chars[i + 2]["x0"] if i + 2 < len(chars) else edge) - c["x0"]
                     if pair / em - 2 * spacing > 1 + EPSILON:
                         pairs_open += 1

@@ -244,12 +244,14 @@ def split_inline_box(context, box, position_x, max_x, bottom_space, skip_stack, 
 def _compressible(texts) -> list[tuple[int, int]]:
     """The marks of a zh-Hans line that may be set half width, in clreq's order: the line-end
     closing mark, then a mark whose pair partner is already half (the pair then takes 1 em), then
-    single marks, each group from the line's end; as (text box's place on the line, index)."""
+    single marks, each group from the line's end; as (text box's place on the line, index). Closing
+    marks only: `halt` moves an opening mark's glyph back by half an em, onto the mark before it in
+    a pair (，“), and pdfium and poppler then copy the two in the wrong order."""
     chars = [(n, i, c, _halted(box)) for n, box in enumerate(texts) for i, c in enumerate(box.text)]
     end, pairs, singles = [], [], []
     for k in range(len(chars) - 1, -1, -1):
         n, i, c, halted = chars[k]
-        if halted or c not in CLOSING | OPENING:
+        if halted or c not in CLOSING:
             continue
         neighbours = [chars[j] for j in (k - 1, k + 1) if 0 <= j < len(chars)]
         if k == len(chars) - 1 and c in CLOSING:
