@@ -48,16 +48,20 @@ MAX_STRETCH_EM = 0.1
 MAX_LATIN_TRACKING_EM = 0.06
 
 
-# A URL, e-mail address or path breaks after these and before #, at the edges of the typesetting
-# stage's segments (span.u); Pango's rules (UAX 14) allow no break after . _ & = nor before #.
-ADDRESS_BREAK_AFTER = set("/.-_?&=")
+# A URL, e-mail address or path breaks after these and before # and -, at the edges of the typesetting
+# stage's segments (span.u); Pango's rules (UAX 14) allow no break after . _ & = nor before # and -.
+ADDRESS_BREAK_AFTER = set("/._?&=")
+ADDRESS_BREAK_BEFORE = set("#-")
 ADDRESS_CHAR = re.compile("[A-Za-z0-9#%~]")
 
 
 def clreq_break(before: str, after: str) -> bool | None:
     """Whether a line may break between two characters at an element boundary; None: ask Pango."""
-    if ADDRESS_CHAR.match(after) and (before in ADDRESS_BREAK_AFTER or after == "#"):
+    if (before in ADDRESS_BREAK_AFTER and ADDRESS_CHAR.match(after)
+            or after in ADDRESS_BREAK_BEFORE and ADDRESS_CHAR.match(before)):
         return True
+    if before == "-" and ADDRESS_CHAR.match(after):
+        return False                   # an address's hyphen (its own segment) starts the next line
     if before in NO_LINE_END or after in NO_LINE_START:
         return False
     if after in OPENING_QUOTES or before in CLOSING_QUOTES:
