@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import MANUSCRIPT, SAMPLE, build_book
+import typography_stress
 from typography_stress import write_stress_book
 from publish import build as pipeline
 from publish import edition as editions
@@ -69,10 +70,13 @@ CASES = [(book, trim, edition) for book in ("manuscript", "sample")
 CASES += [("stress", "own trim", edition) for edition in ("zh-Hans", "zh-Hant")]
 
 
-# zh-Hant squeezes no mark (rule 5: every mark full width; its only squeeze is a hung line end), so a
-# line before a URL segment longer than its spare room stays stretched: in the stress book, one line
-# (9 Han gaps, then WeasyPrint/ of 5.6 em) at 0.21 em a gap. Rules 8 and 9 may fail on that line only.
-STRETCHED_LINES_ALLOWED = {("stress", "own trim", "zh-Hant"): {8: 1, 9: 1}}
+# A line before an address segment longer than its spare room, with too few marks to squeeze (zh-Hant
+# squeezes none: rule 5, every mark full width), stays stretched. In the stress book: the line before
+# -example. (4.4 em; an address breaks before a hyphen, not after) at 0.21 em a gap in both editions,
+# and in zh-Hant the line before WeasyPrint/ (5.6 em, 9 Han gaps), 0.21 em. Rules 8 and 9 may fail
+# on those lines only.
+STRETCHED_LINES_ALLOWED = {("stress", "own trim", "zh-Hans"): {8: 1, 9: 1},
+                           ("stress", "own trim", "zh-Hant"): {8: 2, 9: 2}}
 
 
 @pytest.mark.parametrize("case", CASES, ids="-".join)
@@ -155,9 +159,13 @@ def test_the_stress_book_breaks_urls_and_words_and_copies_them_whole(pdfs, editi
     figure = rules[7].figure
     assert int(re.match(r"(\d+) breaks inside addresses", figure)[1]) >= 3, figure
     assert int(re.search(r"(\d+) hyphenated words", figure)[1]) >= 1, figure
-    layer = proof._text_layer(path)
-    assert "internationalization" in layer and "‐" not in layer
-    assert "https://github.com/Kozea/WeasyPrint/issues?q=is%3Aopen&label=bug" in layer
+    layer = "".join(proof._text_layer(path))
+    book = "".join(p.read_text(encoding="utf-8") for p in sorted((path.parent.parent / "book" / "chapters").glob("*.md")))
+    assert "‐" not in layer
+    runs = [run for run in typography_stress.LATIN if " " not in run and run in book]   # a space may be a line break
+    assert len(runs) >= 8, runs
+    for run in runs:
+        assert layer.count(run) == book.count(run), run
     with pdfplumber.open(path) as document:
         drawn = "".join(c["text"] for page in document.pages for c in page.chars)
     assert "‐" in drawn                    # the hyphen is drawn: the reader sees a hyphenated word
@@ -306,7 +314,7 @@ def test_an_address_breaks_at_its_segments_and_a_long_word_hyphenates():
                           "internationalization是WeasyPrint的词</p>", "Hans")
     # Every other segment a span: the text between two spans is a box, and a break, of its own.
     assert ('<span class="url hl l r">https://<span class="u">www.</span>w3.<span class="u">org/</span>'
-            'TR/<span class="u">clreq/</span>#h-<span class="u">line_</span>breaking</span>') in out
+            'TR/<span class="u">clreq/</span>#h<span class="u">-</span>line_<span class="u">breaking</span></span>') in out
     assert '<span class="url hl l r">/<span class="u">usr/</span>share/<span class="u">fonts/</span></span>' in out
     assert '<span class="hl en r" lang="en">internationalization</span>' in out
     assert '<span class="hl l r">WeasyPrint</span>' in out          # a name is not hyphenated
@@ -341,8 +349,8 @@ def test_markup_never_changes_the_text_and_is_well_formed(text, script):
     ("是", "“", True), ("”", "改", True), ("”", "。", False), ("“", "夺", False),
     ("着", "G", None), ("4", "高", None), ("华", "北", None), ("，", "我", None),
     ("话", "—", False), ("（", "河", False),
-    ("/", "w", True), (".", "o", True), ("-", "0", True), ("_", "b", True), ("?", "q", True),
-    ("&", "l", True), ("=", "b", True), ("g", "#", True), (":", "/", None),
+    ("/", "w", True), (".", "o", True), ("r", "-", True), ("_", "b", True), ("?", "q", True),
+    ("&", "l", True), ("=", "b", True), ("g", "#", True), (":", "/", None), ("-", "0", False),
 ])
 def test_clreq_breaks_at_element_boundaries(before, after, verdict):
     assert weasyprint_cjk.clreq_break(before, after) is verdict

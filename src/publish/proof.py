@@ -31,7 +31,8 @@ MAX_PAIR = 1.5           # rule 5, em
 LATIN_GAP = (0.125, 0.25)  # rule 6, em
 MAX_COLOUR_GAP = 0.15   # rules 8 and 9, em: the widest gap between Han on an evenly set line
 HYPHEN = "\u2010"      # the hyphen WeasyPrint draws at a hyphenated word's break
-ADDRESS_BREAK_AFTER = set("/.-_?&=")   # a URL breaks after these and before #
+ADDRESS_BREAK_AFTER = set("/._?&=")    # a URL breaks after these
+ADDRESS_BREAK_BEFORE = set("#-")       # and before these
 # em: WeasyPrint writes glyph advances in whole thousandths of an em, truncated, so positions
 # drift by up to ~0.03 em along a letter-spaced line (the right-edge spread shows the same).
 EPSILON = 0.03
@@ -410,15 +411,15 @@ def _rule7(blocks, lines, pages, body) -> Rule:
     return rule
 
 
-def _text_layer(path: Path) -> str:
-    """The PDF's text as poppler's pdftotext copies it (it honours ActualText), lines joined: a space
+def _text_layer(path: Path) -> list[str]:
+    """Each page's text as poppler's pdftotext copies it (it honours ActualText), lines joined: a space
     it reads inside a Latin run (letters spaced too wide) stays."""
     if shutil.which("pdftotext") is None:
         from .errors import PublishError
         raise PublishError("publish proof reads the text layer with pdftotext, which is not installed",
                            hint="apt-get install poppler-utils")
     text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True).stdout
-    return re.sub(r"[\n\f]+", "", text)
+    return [page.replace("\n", "") for page in text.split("\f")]
 
 
 def _han_gaps(line: Line) -> list[tuple[float, str]]:
@@ -437,10 +438,11 @@ def _latin_head(line: Line) -> str:
 
 
 def _rule8(blocks, right, text_layer) -> Rule:
-    """A line break inside a Latin run: a URL, e-mail address or path after / . - _ ? & = or before #,
-    a word at a hyphenation point with the typesetter's hyphen U+2010; either way the run copies
-    whole from the text layer (pdftotext: no hyphen, no space). A line holding part of an address that
-    breaks sets its Han gaps no wider than MAX_COLOUR_GAP."""
+    """A line break inside a Latin run: a URL, e-mail address or path after / . _ ? & = or before #
+    and -, a word at a hyphenation point with the typesetter's hyphen U+2010; either way the run
+    copies whole from the page's text layer (pdftotext: no hyphen, no space; and with the characters
+    around it, whitespace aside, so that the same run elsewhere on the page does not stand in). A line
+    holding part of an address that breaks sets its Han gaps no wider than MAX_COLOUR_GAP."""
     from .typeset import ADDRESS
 
     rule = Rule(8, "URLs, Latin")
@@ -459,15 +461,17 @@ def _rule8(blocks, right, text_layer) -> Rule:
             if tail.endswith(HYPHEN):
                 hyphenated += 1
                 run = tail[:-1] + head
-            elif tail[-1] in ADDRESS_BREAK_AFTER or head[0] == "#":
+            elif tail[-1] in ADDRESS_BREAK_AFTER or head[0] in ADDRESS_BREAK_BEFORE:
                 at_address += 1
                 run = tail + head
             elif tail[-1].isalnum() and head[0].isalnum():
                 continue                 # a break at a space (or between two words) is not measured here
             else:
-                rule.failures.append(f"{line.where()}: breaks inside {tail}|{head}, not after / . - _ ? & = nor before #")
+                rule.failures.append(f"{line.where()}: breaks inside {tail}|{head}, not after / . _ ? & = nor before # -")
                 continue
-            if run not in text_layer:
+            pages = "".join(text_layer[line.page - 1:following.page])
+            around = line.text[:-len(tail)][-3:] + run + following.text[len(head):][:3]
+            if run not in pages or re.sub(r"\s", "", around) not in re.sub(r"\s", "", pages):
                 rule.failures.append(f"{line.where()}: {tail}|{head} does not copy as {run}")
     for block in blocks:
         for line in block.lines[:-1]:
@@ -493,13 +497,11 @@ def _unbreakable(chars: list[dict], measure: float, head: bool = False) -> str |
                 return None
             run = []
             continue
-        if nxt is not None and nxt["text"] == "#":
-            run = []
         run.append(c)
         word = "".join(x["text"] for x in run)
         if run[-1]["x1"] - run[0]["x0"] > measure / 4 and not LONG_WORD.search(word):
             return word
-        if c["text"] in ADDRESS_BREAK_AFTER:
+        if c["text"] in ADDRESS_BREAK_AFTER or nxt is not None and nxt["text"] in ADDRESS_BREAK_BEFORE:
             run = []
     return None
 
@@ -538,7 +540,8 @@ def _rule9(blocks, right, script) -> Rule:
                 paired = any(x in CLOSING_MARKS | NO_LINE_END for x in beside)
                 if advance < 0.75 and not paired:
                     singles_halved += 1
-                if paired and chars[i + 1]["text"] in CLOSING_MARKS | NO_LINE_END:
+                # A pair squeezes to 1 em when both are closing marks (an opening one is not squeezed).
+                if c["text"] in CLOSING_MARKS and chars[i + 1]["text"] in CLOSING_MARKS:
                     pair = (chars[i + 2]["x0"] if i + 2 < len(chars) else edge) - c["x0"]
                     if pair / em - 2 * spacing > 1 + EPSILON:
                         pairs_open += 1

@@ -10,7 +10,7 @@ layouts/common/typeset.css.j2:
         title (`title`, and a chapter's headings) a phrase, so that the title wraps between phrases
   url   a URL, e-mail address or path: it may break inside a paragraph's tied end (`nw`)
   u     every other segment of a URL, e-mail address or path: its edges are where the line may
-        break (after / . - _ ? & =, before #, no hyphen added), which Pango would not all allow
+        break (after / . _ ? & =, before # and -, no hyphen added), which Pango would not all allow
   en    a Latin run holding a long word (lang="en"): WeasyPrint hyphenates it (`hyphens: auto`)
   tcy   in vertical text, a number of one or two digits set upright side by side (tate-chū-yoko),
         standing as one Han character: no Han–Latin margin; longer numbers turn sideways
@@ -32,8 +32,11 @@ LATIN_RUN = re.compile(r"[A-Za-z0-9]+(?:[ .,:+\-/][A-Za-z0-9]+)*%?")
 ADDRESS = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.\-]*://|www\.)[A-Za-z0-9\-._~:/?#@!$&'*+,;=%]*[A-Za-z0-9/#=_\-~]"
                      r"|[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+"
                      r"|(?<![A-Za-z0-9])~?(?:/[A-Za-z0-9._\-]+){2,}/?")
-# A segment ends after a run of these (not inside //) or before a #.
-ADDRESS_SEGMENT = re.compile(r"#?[^/.\-_?&=#]*[/.\-_?&=]*")
+# A segment ends after a run of / . _ ? & = (not inside //) or before #; a hyphen is a segment of its
+# own, for the line to break before it, never after (Pango would): a line ending with a hyphen reads
+# as a hyphenated word, and poppler copies press-|example as pressexample (Chicago, too, breaks a URL
+# before a hyphen).
+ADDRESS_SEGMENT = re.compile(r"-|#?[^/.\-_?&=#]*[/._?&=]*")
 # A word this long is hyphenated (pyphen's en_US patterns); shorter ones move to the next line whole,
 # and so does a CamelCase name, which pyphen would break inside a part (WeasyP-rint).
 LONG_WORD = re.compile(r"(?<![A-Za-z])[A-Za-z]?[a-z]{7,}(?![A-Za-z])")

@@ -48,16 +48,20 @@ MAX_STRETCH_EM = 0.1
 MAX_LATIN_TRACKING_EM = 0.06
 
 
-# A URL, e-mail address or path breaks after these and before #, at the edges of the typesetting
-# stage's segments (span.u); Pango's rules (UAX 14) allow no break after . _ & = nor before #.
-ADDRESS_BREAK_AFTER = set("/.-_?&=")
+# A URL, e-mail address or path breaks after these and before # and -, at the edges of the typesetting
+# stage's segments (span.u); Pango's rules (UAX 14) allow no break after . _ & = nor before # and -.
+ADDRESS_BREAK_AFTER = set("/._?&=")
+ADDRESS_BREAK_BEFORE = set("#-")
 ADDRESS_CHAR = re.compile("[A-Za-z0-9#%~]")
 
 
 def clreq_break(before: str, after: str) -> bool | None:
     """Whether a line may break between two characters at an element boundary; None: ask Pango."""
-    if ADDRESS_CHAR.match(after) and (before in ADDRESS_BREAK_AFTER or after == "#"):
+    if (before in ADDRESS_BREAK_AFTER and ADDRESS_CHAR.match(after)
+            or after in ADDRESS_BREAK_BEFORE and ADDRESS_CHAR.match(before)):
         return True
+    if before == "-" and ADDRESS_CHAR.match(after):
+        return False                   # an address's hyphen (its own segment) starts the next line
     if before in NO_LINE_END or after in NO_LINE_START:
         return False
     if after in OPENING_QUOTES or before in CLOSING_QUOTES:
@@ -244,12 +248,14 @@ def split_inline_box(context, box, position_x, max_x, bottom_space, skip_stack, 
 def _compressible(texts) -> list[tuple[int, int]]:
     """The marks of a zh-Hans line that may be set half width, in clreq's order: the line-end
     closing mark, then a mark whose pair partner is already half (the pair then takes 1 em), then
-    single marks, each group from the line's end; as (text box's place on the line, index)."""
+    single marks, each group from the line's end; as (text box's place on the line, index). Closing
+    marks only: `halt` moves an opening mark's glyph back by half an em, onto the mark before it in
+    a pair (，“), and pdfium and poppler then copy the two in the wrong order."""
     chars = [(n, i, c, _halted(box)) for n, box in enumerate(texts) for i, c in enumerate(box.text)]
     end, pairs, singles = [], [], []
     for k in range(len(chars) - 1, -1, -1):
         n, i, c, halted = chars[k]
-        if halted or c not in CLOSING | OPENING:
+        if halted or c not in CLOSING:
             continue
         neighbours = [chars[j] for j in (k - 1, k + 1) if 0 <= j < len(chars)]
         if k == len(chars) - 1 and c in CLOSING:
