@@ -112,7 +112,7 @@ def test_without_typeset_titles_rule_12_fails(tmp_path, monkeypatch):
     """The stress book with its titles set as plain text, as before the layouts typeset them: no
     Han–digit gap in the contents, running heads and copyright page, a pair of marks 2 em in the contents,
     and headings broken line by line."""
-    monkeypatch.setattr(typeset, "title", lambda text, script, vertical=False: html.escape(text))
+    monkeypatch.setattr(typeset, "title", lambda text, script, vertical=False, phrases=True: html.escape(text))
     monkeypatch.setattr(typeset, "_phrases", lambda text: [])
     built = build_book(write_stress_book(tmp_path / "book"), tmp_path / "out", formats=("pdf",),
                        edition_names=["zh-Hans"])
