@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MANUSCRIPT, SAMPLE
+from conftest import MANUSCRIPT, SAMPLE, build_book
+from publish import fonts, output
 from publish.build import source_date
 from publish.manuscript import load
 
@@ -50,6 +51,29 @@ def test_a_killed_build_leaves_no_truncated_output(tmp_path, after, sig):
     if sig == signal.SIGINT and build.returncode != 0:
         assert build.returncode == 130 and "interrupted" in stderr
         assert not list(out.glob(".*.part")), "an interrupted build cleans up its temporary files"
+
+
+def test_a_ctrl_c_lost_in_a_finaliser_still_stops_the_build(tmp_path, monkeypatch):
+    """Python cannot raise a KeyboardInterrupt out of an object's __del__ (WeasyPrint's FontConfiguration
+    has one): it prints it and goes on. The command line's handler remembers it, and nothing is renamed
+    into place after it."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "sample-book.zh-Hans.epub").write_bytes(PREVIOUS)
+    monkeypatch.setattr(output, "_interrupted", False)
+    subset = fonts.subset_otf
+
+    def interrupted_in_a_finaliser(*args):
+        try:
+            output.interrupt(signal.SIGINT, None)
+        except KeyboardInterrupt:   # what Python does with it inside __del__
+            pass
+        return subset(*args)
+    monkeypatch.setattr(fonts, "subset_otf", interrupted_in_a_finaliser)
+    with pytest.raises(KeyboardInterrupt):
+        build_book(SAMPLE, out, formats=("epub",), edition_names=["zh-Hans"])
+    assert (out / "sample-book.zh-Hans.epub").read_bytes() == PREVIOUS
+    assert not list(out.glob(".*.part"))
 
 
 def test_source_date_epoch_sets_the_date(monkeypatch):

@@ -110,7 +110,12 @@ def build(book_dir: Path, out_dir: Path, formats=FORMATS, edition_names=None, pr
         made = _editions(book, numbered, len(names), formats, out_dir, when, progress)
     else:
         made = _in_parallel(book, numbered, formats, out_dir, when, progress)
-    output.commit([staged for _, staged in made])
+    staged = [staged for _, staged in made]
+    try:
+        output.commit(staged)
+    except KeyboardInterrupt:   # before anything was replaced
+        output.discard(staged)
+        raise
     return [made_output for made_output, _ in made]
 
 

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from pathlib import Path
 
+from . import output
 from .errors import ExitCode, PublishError
 
 
@@ -246,10 +249,25 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def _unraisable(unraisable) -> None:
+    """A Ctrl-C caught in a finaliser is output.interrupt's to act on, not a traceback to print."""
+    if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+        sys.__unraisablehook__(unraisable)
+
+
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
+    own_signals = threading.current_thread() is threading.main_thread()   # signal() works there only
+    if own_signals:
+        signal.signal(signal.SIGINT, output.interrupt)
+        sys.unraisablehook = _unraisable
     try:
-        return int(args.run(args))
+        code = int(args.run(args))
+        if own_signals:
+            # The work is done and renamed into place: a Ctrl-C from now on (during Python's own shutdown,
+            # which would die of it with a traceback or a signal) has nothing left to stop.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        return code
     except PublishError as exc:
         print(exc, file=sys.stderr)
         return ExitCode.BAD_INPUT

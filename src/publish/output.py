@@ -36,7 +36,22 @@ def write_temporary(path: Path, data: bytes) -> Staged:
     return Staged(Path(tmp), path)
 
 
+_interrupted = False
+
+
+def interrupt(signum, frame) -> None:
+    """The command line's SIGINT handler: Python's own (KeyboardInterrupt), and remembered. A Ctrl-C that
+    lands in a finaliser (WeasyPrint's FontConfiguration.__del__) cannot stop the code around it (Python
+    prints it as unraisable and goes on): commit refuses to replace anything after it."""
+    global _interrupted
+    _interrupted = True
+    raise KeyboardInterrupt
+
+
 def commit(staged: list[Staged]) -> None:
+    """The staged files renamed into place, unless the build was interrupted."""
+    if _interrupted:
+        raise KeyboardInterrupt
     for file in staged:
         os.replace(file.temporary, file.final)
 
