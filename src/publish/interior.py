@@ -17,16 +17,18 @@ from .errors import PublishError
 from .imprint import Imprint, Layout, imprint
 from .manuscript import Manuscript
 
-LAYOUTS_TRIED = 3   # the second layout states what the first measured; a third only if that moved a page
+# The second layout states what the first measured; a third only if that moved a page (or a long note,
+# split, moved a call), a fourth if that moved one again.
+LAYOUTS_TRIED = 4
 
 
 class _Measured(Exception):
     """Raised from pdf.render's inspection: the laid-out pages are not what the copyright page states,
-    or a note's mark is not the one its page gives it."""
+    a note's mark is not the one its page gives it, or a note is too long to be set whole."""
 
-    def __init__(self, layout: Layout, marks: dict[str, str] | None):
+    def __init__(self, layout: Layout, footnotes: dict):
         self.layout = layout
-        self.marks = marks
+        self.footnotes = footnotes
 
 
 def _walk(box):
@@ -55,30 +57,40 @@ def render(edition: Edition, book: Manuscript, date: str) -> tuple[bytes, bytes]
     """The print shop's interior (finished by press) and the screen PDF."""
     spec = book.print
     stated = _last_layout(edition)   # the figures the copyright page being laid out states
-    per_page = book.notes.place == "page" and book.notes.numbering == "page"
-    marks = _last_marks(edition) if per_page else None   # note id -> mark, as the last build measured
+    at_foot = book.notes.place == "page"
+    per_page = at_foot and book.notes.numbering == "page"
+    # What the notes at the page's foot need, as the last build measured: marks (note id -> ①) when
+    # numbered afresh on each page, the long notes' lines (notes.split_long).
+    footnotes = _last_footnotes(edition) if at_foot else {}
 
     def inspect(rendered):
         press.resolution_check(book)(rendered)
         layout = measure(rendered, spec.signature)
-        measured_marks = notes.page_marks(rendered) if per_page else None
+        measured = dict(footnotes)
+        if per_page:
+            measured["marks"] = notes.page_marks(rendered)
+        if at_foot:
+            measured["split"] = {**footnotes.get("split", {}), **notes.long_notes(rendered, footnotes.get("split", {}))}
+        stated_marks = notes.stated_marks(document.html)
         if (stated is None or record(edition, book, layout) != record(edition, book, stated)
-                or (per_page and measured_marks != notes.stated_marks(document.html))):
-            raise _Measured(layout, measured_marks)
+                or (per_page and measured["marks"] != stated_marks)
+                or measured.get("split", {}) != footnotes.get("split", {})):
+            raise _Measured(layout, measured)
 
     for _ in range(LAYOUTS_TRIED):
         document = layouts.render_print(edition, book, press.css_context(spec),
-                                        record(edition, book, stated) if stated else None, marks)
+                                        record(edition, book, stated) if stated else None,
+                                        footnotes.get("marks") if per_page else None, footnotes.get("split"))
         try:
             interior, screen = pdf.render(document, book.root, date, press.VARIANTS[spec.pdfx], inspect,
                                           compress=False, screen=True)
         except _Measured as measured:
-            stated, marks = measured.layout, measured.marks
+            stated, footnotes = measured.layout, measured.footnotes
             continue
         if edition.cache:
             output.write_atomic(_layout_file(edition), json.dumps(dataclasses.asdict(stated)).encode())
-            if per_page:
-                output.write_atomic(_marks_file(edition), json.dumps(marks or {}, ensure_ascii=False).encode())
+            if at_foot:
+                output.write_atomic(_footnotes_file(edition), json.dumps(footnotes, ensure_ascii=False).encode())
         return press.finish(interior, spec, spec.signature), screen
     raise PublishError("the copyright page's 版本记录 or the notes' marks change the pages they are measured on, "
                        "layout after layout", book.root / "book.yaml",
@@ -100,19 +112,19 @@ def _last_layout(edition: Edition) -> Layout | None:
         return None
 
 
-def _marks_file(edition: Edition) -> Path:
+def _footnotes_file(edition: Edition) -> Path:
     return edition.cache / "layout" / f"{edition.name}.notes.json"
 
 
-def _last_marks(edition: Edition) -> dict[str, str] | None:
-    """The notes' marks the edition's last build measured, if it kept them."""
-    if not edition.cache or not _marks_file(edition).is_file():
-        return None
+def _last_footnotes(edition: Edition) -> dict:
+    """The notes' marks and long notes' lines the edition's last build measured, if it kept them."""
+    if not edition.cache or not _footnotes_file(edition).is_file():
+        return {}
     try:
-        marks = json.loads(_marks_file(edition).read_text(encoding="utf-8"))
+        kept = json.loads(_footnotes_file(edition).read_text(encoding="utf-8"))
     except ValueError:
-        return None
-    return marks if isinstance(marks, dict) else None
+        return {}
+    return kept if isinstance(kept, dict) else {}
 
 
 def record(edition: Edition, book: Manuscript, layout: Layout) -> Imprint:

@@ -222,11 +222,12 @@ def _context(edition: Edition, manuscript: Manuscript, fonts: list[dict], record
 
 
 def render_print(edition: Edition, manuscript: Manuscript, press: dict | None = None,
-                 record: Imprint | None = None, marks: dict[str, str] | None = None) -> PrintDocument:
+                 record: Imprint | None = None, marks: dict[str, str] | None = None,
+                 split: dict[str, list] | None = None) -> PrintDocument:
     """`press` (from press.css_context) makes the print shop's CMYK PDF; None the screen PDF. `record`:
     the figures of the copyright page, measured on a layout of this document (interior.py). `marks`: note
-    id -> its mark, for notes numbered afresh on each page (measured by interior.py; by default the
-    chapter's numbers)."""
+    id -> its mark, for notes numbered afresh on each page (measured by interior.py; by default ①);
+    `split`: the long notes to set line by line (notes.split_long)."""
     fonts = [{"family": f.family, "weight": f.weight, "url": f.path.as_uri()} for f in font_faces(edition.spec.script)]
     layouts = results.fingerprint(LAYOUTS, book_layouts=manuscript.layouts) if edition.cache else ""
     note_style = "page" if manuscript.notes.place == "page" else "chapter"
@@ -239,8 +240,10 @@ def render_print(edition: Edition, manuscript: Manuscript, press: dict | None = 
     env = environment(manuscript.layouts)
     html = _render(env, "print/book.html.j2", chapters=chapters, press=press,
                    **_context(edition, manuscript, fonts, record))
-    if marks:
-        html = notes.with_marks(html, marks)
+    if manuscript.notes.place == "page" and manuscript.notes.numbering == "page":
+        html = notes.with_marks(html, marks or {})
+    if split:
+        html = notes.split_long(html, split)
     converted = {i.path: i.converted for ch in edition.chapters for i in ch.images if i.converted}
     return PrintDocument(html, manuscript.root.resolve().as_uri() + "/", converted)
 

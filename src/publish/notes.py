@@ -63,8 +63,9 @@ def at_page_foot(chapter_html: str) -> str:
 
 
 def with_marks(document_html: str, marks: dict[str, str]) -> str:
-    """The print document with each note's mark (`data-mark`) replaced by the one `marks` gives it."""
-    return MARK_ATTRIBUTE.sub(lambda m: m[1] + marks.get(m[2], "") + m[3] if m[2] in marks else m[0], document_html)
+    """The print document with each note's mark (`data-mark`) the one `marks` gives it, else ①: as wide
+    as any page's mark, so that a first layout puts the calls where the measured marks will."""
+    return MARK_ATTRIBUTE.sub(lambda m: m[1] + marks.get(m[2], CIRCLED[0]) + m[3], document_html)
 
 
 def stated_marks(document_html: str) -> dict[str, str]:
@@ -80,12 +81,124 @@ def _walk(box):
 
 def calls_by_page(rendered) -> list[list[str]]:
     """Per laid-out page, the ids of the notes whose calls it holds, in reading order (a call box is
-    WeasyPrint's ::footnote-call, which knows its note)."""
+    WeasyPrint's ::footnote-call, which knows its note; a continued note's lines have no call)."""
     pages = []
     for page in rendered.pages:
-        calls = [box.element.get("id") for box in _walk(page._page_box) if getattr(box, "footnote", None) is not None]
+        calls = [box.element.get("id") for box in _walk(page._page_box)
+                 if getattr(box, "footnote", None) is not None and box.element.get("id")]
         pages.append(list(dict.fromkeys(calls)))
     return pages
+
+
+# A note too long for its page. WeasyPrint 70 never splits a footnote: it lays the page's notes out whole
+# and draws them up from the page's foot, so a note taller than the page runs over the text and off the
+# page's top (its first lines are lost). A note longer than half a page is therefore set as one footnote
+# per line, all standing at the call: the first with the call and the mark, the others `fn-continued`
+# (no call, no mark, footnote-policy auto: WeasyPrint moves such a line to the next page's foot when it no
+# longer fits, and the lines after it with it; @footnote's max-height makes it do so on that page too).
+# Each line holds the characters the whole note's line held, and is justified as it was.
+LONG_NOTE = 0.5   # of the page's content height
+
+
+def _text(box) -> str:
+    """A laid-out box's text, its ::footnote-marker's left out."""
+    if str(getattr(box, "element_tag", "")).endswith("::footnote-marker"):
+        return ""
+    if type(box).__name__ == "TextBox":
+        return box.text
+    return "".join(_text(child) for child in getattr(box, "children", ()))
+
+
+def _note_lines(box) -> list[tuple[int, bool]]:
+    """(non-blank characters, justified?) for each line of a laid-out note; a paragraph's last line is
+    not justified."""
+    found = []
+    children = list(getattr(box, "children", ()))
+    lines = [c for c in children if type(c).__name__ == "LineBox"]
+    for child in children:
+        if type(child).__name__ == "LineBox":
+            found.append((len("".join(_text(child).split())), child is not lines[-1]))
+        else:
+            found += _note_lines(child)
+    return found
+
+
+def long_notes(rendered, split: dict) -> dict[str, list[list]]:
+    """Note id -> [characters, justified?] per line, for each note, not split yet, that is laid out taller
+    than LONG_NOTE of its page."""
+    found = {}
+    for page in rendered.pages:
+        areas = [box for box in page._page_box.children if type(box).__name__ == "FootnoteAreaBox"]
+        for note in (note for area in areas for note in area.children):
+            ident = note.element.get("id") if note.element is not None else None
+            if ident and ident not in split and note.height > LONG_NOTE * page._page_box.height:
+                found[ident] = [list(line) for line in _note_lines(note)]
+    return found
+
+
+def split_long(document_html: str, split: dict[str, list[list]]) -> str:
+    """The document with each long note set as one footnote per line (above)."""
+    for ident, lines in split.items():
+        start = document_html.find(f'<span class="footnote" id="{ident}"')
+        if start < 0:
+            continue
+        open_end = document_html.index(">", start) + 1
+        end = _closing(document_html, open_end)
+        chunks = _cut(document_html[open_end:end], [n for n, _ in lines])
+        first = document_html[start:open_end - 1] + (' data-justify=""' if lines[0][1] else "") + ">"
+        parts = [first + chunks[0] + "</span>"]
+        for chunk, (_, justified) in zip(chunks[1:], lines[1:]):
+            parts.append(f'<span class="footnote fn-continued"{" data-justify" if justified else ""}>{chunk}</span>')
+        document_html = document_html[:start] + "".join(parts) + document_html[end + len("</span>"):]
+    return document_html
+
+
+TAG = re.compile(r"(<[^>]*>)")
+
+
+def _closing(html: str, at: int) -> int:
+    """Where the span open before `at` closes."""
+    depth = 1
+    for match in re.finditer(r"<(/?)span\b[^>]*>", html[at:]):
+        depth += -1 if match[1] else 1
+        if depth == 0:
+            return at + match.start()
+    raise ValueError("unbalanced note")
+
+
+def _cut(inner: str, counts: list[int]) -> list[str]:
+    """The note's HTML cut after each line's characters (blanks aside); the elements open at a cut are
+    closed before it and opened again after it. The last piece takes whatever is left."""
+    pieces, current, stack = [], [], []
+    bounds = [sum(counts[:k + 1]) for k in range(len(counts) - 1)]
+    seen = 0
+    for n, part in enumerate(TAG.split(inner)):
+        if n % 2:
+            current.append(part)
+            if part.startswith("</"):
+                stack.pop()
+            elif not part.endswith("/>"):
+                stack.append(part)
+            continue
+        for char in _characters(part):
+            current.append(char)
+            seen += not char.isspace()
+            if bounds and seen == bounds[0] and not char.isspace():
+                bounds.pop(0)
+                current += ["</" + TAG_NAME.match(tag)[1] + ">" for tag in reversed(stack)]
+                pieces.append("".join(current))
+                current = list(stack)
+    pieces.append("".join(current))
+    return pieces
+
+
+TAG_NAME = re.compile(r"<([A-Za-z][A-Za-z0-9]*)")
+ENTITY = re.compile(r"&[#\w]+;|.", re.S)
+
+
+def _characters(text: str) -> list[str]:
+    """The text's characters, an entity (&amp;) as one."""
+    return ENTITY.findall(text)
 
 
 def page_marks(rendered) -> dict[str, str]:

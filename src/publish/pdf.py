@@ -12,7 +12,7 @@ from weasyprint.css import ColorProfile
 from weasyprint.pdf.stream import Stream
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from . import bookfiles, pdf_tidy, weasyprint_cjk, weasyprint_scale, weasyprint_ua
+from . import bookfiles, pdf_tidy, weasyprint_cjk, weasyprint_notes, weasyprint_scale, weasyprint_ua
 from .errors import PublishError
 from .layouts import FONTS, LAYOUTS, PrintDocument
 
@@ -78,7 +78,7 @@ def render(document: PrintDocument, book_root: Path, metadata_date: str | None =
     try:
         html = weasyprint.HTML(string=document.html, base_url=document.base_url,
                                url_fetcher=BookURLFetcher([book_root, LAYOUTS, FONTS], document.converted))
-        with weasyprint_cjk.active(), weasyprint_scale.active():
+        with weasyprint_cjk.active(), weasyprint_scale.active(), weasyprint_notes.active():
             rendered = html.render()
             if inspect:
                 inspect(rendered)
