@@ -444,6 +444,7 @@ class PageNotes:
     notes: list[int] = field(default_factory=list)       # the numbers the notes at the foot begin with
     top: float = inf                                     # the top of the notes' first line
     lines: int = 0                                       # lines of notes (a continued note's too)
+    continued: bool = False                              # the first line goes on with the page before's note
     outside: int = 0                                     # note characters drawn off the page or over the text
 
 
@@ -477,11 +478,13 @@ def notes_of(pages: list[list[dict]], lines: list[Line], body: float, trims: lis
         if note_size is not None and (page.calls or any(p.calls for p in found)):
             notes = [c for c in chars if abs(c["size"] - note_size) < 0.05 and c["text"].strip()
                      and (c["top"] > last_body.get(number, -inf) or c["top"] < trims[number - 1][1])]
-            for row in _rows(notes):
+            rows = _rows(notes)
+            for row in rows:
                 number_at_start = _mark_number("".join(c["text"] for c in row[:4]))
                 if number_at_start is not None:
                     page.notes.append(number_at_start)
-            page.lines = len(_rows(notes))
+            page.lines = len(rows)
+            page.continued = bool(rows) and _mark_number("".join(c["text"] for c in rows[0][:4])) is None
             page.top = min((c["top"] for c in notes), default=inf)
             page.outside = sum(c["top"] < trims[number - 1][1] for c in notes)
         found.append(page)
@@ -515,10 +518,10 @@ def _rule10(page_notes: list[PageNotes], numbering: str, place: str) -> Rule:
             previous = n
         if numbering == "page":
             previous = 0
-    continued = sum(1 for p in page_notes if p.lines and not p.notes)
+    continued = sum(p.continued for p in page_notes)
     rule.figure = (f"{calls} calls on {sum(1 for p in page_notes if p.calls)} pages, each note on the page of its "
                    f"call, numbered by {numbering}, marks {_marks(sorted({n for p in page_notes for n in p.calls})[:3])}…; "
-                   f"{continued} pages holding only a note continued")
+                   f"{continued} pages where a note goes on from the page before")
     return rule
 
 
