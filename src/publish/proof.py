@@ -333,11 +333,13 @@ def _rule5(lines, right, script, last_lines) -> Rule:
             if c["text"] not in FULL_WIDTH_MARKS:
                 continue
             em = _em(c)
+            # Two marks with a footnote call between them are no pair: each takes its full em.
             paired = any(0 <= j < len(chars) and chars[j]["text"] in FULL_WIDTH_MARKS
                          and chars[j]["text"] + c["text"] not in ("……", "——", "…—", "—…")
                          and c["text"] + chars[j]["text"] not in ("……", "——", "…—", "—…")
+                         and not _call_between(line, *sorted((c, chars[j]), key=lambda x: x["x0"]))
                          for j in (i - 1, i + 1))
-            nxt = chars[i + 1]["text"] if i + 1 < len(chars) else None
+            nxt = chars[i + 1]["text"] if i + 1 < len(chars) and not _call_between(line, c, chars[i + 1]) else None
             ends = i + 2 == len(chars) and id(line) in last_lines
             if script == "Hans" and nxt in FULL_WIDTH_MARKS and c["text"] + nxt not in ("……", "——") and not ends:
                 width = (chars[i + 1]["x0"] - c["x0"] + _advance(chars, i + 1, right.get(line.page % 2, inf))) / em
@@ -486,7 +488,7 @@ def notes_of(pages: list[list[dict]], lines: list[Line], body: float, trims: lis
             page.lines = len(rows)
             page.continued = bool(rows) and _mark_number("".join(c["text"] for c in rows[0][:4])) is None
             page.top = min((c["top"] for c in notes), default=inf)
-            page.outside = sum(c["top"] < trims[number - 1][1] for c in notes)
+            page.outside = sum(c["top"] < trims[number - 1][1] or c["bottom"] > trims[number - 1][3] for c in notes)
         found.append(page)
     return found
 
