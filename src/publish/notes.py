@@ -20,10 +20,11 @@ PLACES = ("page", "chapter")
 NUMBERINGS = ("page", "chapter", "book")
 CIRCLED = [chr(c) for c in range(0x2460, 0x2474)]   # ①–⑳: in every CJK font, one em wide
 NOTE = re.compile(r'<div class="footnote" id="([^"]+)" data-mark="[^"]*">(.*?)</div>\n?', re.S)
-CALL = '<sup class="footnote-ref" id="fnref{}">'
 BLOCKS = re.compile(r"<(/?)(p|ul|ol|li|blockquote)\b([^>]*)>")
-# The character before a call (or an entity), and the elements it closes (typeset.py's halt, a quotation).
-BEFORE_CALL = re.compile(r"([^<>\s&]|&\w+;)((?:</\w+>)*)$")
+# A note's first call (markdown.py; a further one's id has a ":"), with the character before it (or an
+# entity) and the elements that character closes (typeset.py's halt, a quotation).
+FIRST_CALL = re.compile(r'(?:(?P<char>[^<>\s&]|&\w+;)(?P<closes>(?:</\w+>)*))?'
+                        r'<sup class="footnote-ref" id="fnref(?P<ref>[^":]+)"><a [^>]*>(?P<mark>[^<]*)</a></sup>')
 MARK_ATTRIBUTE = re.compile(r'(<span class="footnote" id="([^"]+)" data-mark=")[^"]*(")')
 STATED = re.compile(r'(<span class="footnote" id="([^"]+)" data-mark="([^"]*)")')
 
@@ -37,29 +38,27 @@ def at_page_foot(chapter_html: str) -> str:
     """A typeset chapter whose notes (markdown.py's `<div class="footnote">`, after the text) are moved
     into their first calls as `<span class="footnote">`: a span, as a note stands inside a paragraph;
     its paragraphs after the first (and lists) become spans set as blocks. A further call of the same note
-    stays a call. The call is tied to the character before it: a line never starts with a call."""
+    stays a call. The call is tied to the character before it: a line never starts with a call. One pass
+    over the chapter: a chapter may hold thousands of notes."""
     notes = {}
 
     def take(match: re.Match) -> str:
         notes[match[1]] = match[2].strip()
         return ""
 
-    chapter_html = NOTE.sub(take, chapter_html)
-    chapter_html = chapter_html.replace('<div class="footnotes">\n</div>\n', "")
-    for ident, body in notes.items():
-        call = CALL.format(ident.removeprefix("fn"))
-        start = chapter_html.find(call)
-        end = chapter_html.find("</sup>", start) + len("</sup>")
-        mark_text = re.search(r">([^<]*)</a></sup>$", chapter_html[start:end])[1]
+    chapter_html = NOTE.sub(take, chapter_html).replace('<div class="footnotes">\n</div>\n', "")
+
+    def place(match: re.Match) -> str:
+        ident = "fn" + match["ref"]
         # The first paragraph unwrapped: WeasyPrint's ::footnote-marker (the mark) runs into its first line.
-        body = re.sub(r"^<p>(.*?)</p>", r"\1", body, count=1, flags=re.S)
+        body = re.sub(r"^<p>(.*?)</p>", r"\1", notes[ident], count=1, flags=re.S)
         inner = BLOCKS.sub(lambda m: f'<{m[1]}span class="fn-{m[2]}"{m[3]}>' if not m[1] else "</span>", body)
-        note = f'<span class="footnote" id="{ident}" data-mark="{mark_text}">{inner}</span>'
-        before = BEFORE_CALL.search(chapter_html, 0, start)
-        if before:   # the note goes inside the elements the character closes (a halt, a quotation)
-            start, note = before.start(), f'<span class="nw">{before[1]}{note}</span>{before[2]}'
-        chapter_html = chapter_html[:start] + note + chapter_html[end:]
-    return chapter_html
+        note = f'<span class="footnote" id="{ident}" data-mark="{match["mark"]}">{inner}</span>'
+        if match["char"]:   # the note goes inside the elements the character closes (a halt, a quotation)
+            return f'<span class="nw">{match["char"]}{note}</span>{match["closes"]}'
+        return note
+
+    return FIRST_CALL.sub(place, chapter_html)
 
 
 def with_marks(document_html: str, marks: dict[str, str]) -> str:
