@@ -201,6 +201,11 @@ def _call_between(line: Line, a: dict, b: dict) -> bool:
     return any(a["x1"] - 0.1 <= x0 and x1 <= b["x0"] + 0.1 for x0, x1 in line.calls)
 
 
+def _calls_width(line: Line, a: dict, b: dict) -> float:
+    """The width the footnote calls between two characters take (a mark's advance is measured without)."""
+    return sum(x1 - x0 for x0, x1 in line.calls if a["x1"] - 0.1 <= x0 and x1 <= b["x0"] + 0.1)
+
+
 def measure(path: Path, notes=None) -> Proof:
     """`notes`: the book's manuscript.NotesSpec (where its notes go, how they are numbered); default the
     house style, at the page's foot, numbered afresh on each page."""
@@ -347,7 +352,7 @@ def _rule5(lines, right, script, last_lines) -> Rule:
                 if width > MAX_PAIR + EPSILON:
                     rule.failures.append(f"{line.where()}: {c['text']}{nxt} takes {width:.2f} em")
             if i + 1 < len(chars) and (script == "Hant" or not paired):
-                width = (chars[i + 1]["x0"] - c["x0"]) / em
+                width = (chars[i + 1]["x0"] - c["x0"] - _calls_width(line, c, chars[i + 1])) / em
                 singles.append(width)
                 if width < 1 - EPSILON:
                     rule.failures.append(f"{line.where()}: {c['text']} takes {width:.2f} em")
