@@ -471,30 +471,31 @@ def notes_of(pages: list[list[dict]], lines: list[Line], body: float, trims: lis
     last_body = {}
     for line in lines:
         last_body[line.page] = max(last_body.get(line.page, -inf), line.chars[0]["bottom"])
-    below = Counter(round(c["size"], 2) for number, chars in enumerate(pages, 1) for c in chars
+    found = []
+    for chars in pages:
+        page = PageNotes()
+        for row in _rows([c for c in chars if c["size"] <= 0.7 * body and c["text"].strip()]):
+            page.calls += [_mark_number(m[0]) for m in NOTE_MARK.finditer("".join(c["text"] for c in row))]
+        found.append(page)
+    first = next((number for number, page in enumerate(found, 1) if page.calls), len(pages) + 1)
+    below = Counter(round(c["size"], 2) for number, chars in enumerate(pages[first - 1:], first) for c in chars
                     if 0.7 * body < c["size"] < body - 0.05 and c["top"] > last_body.get(number, -inf)
                     and c["text"].strip())
     note_size = below.most_common(1)[0][0] if below else None
-    found: list[PageNotes] = []
-    for number, chars in enumerate(pages, 1):
-        page = PageNotes()
-        calls = [c for c in chars if c["size"] <= 0.7 * body and c["text"].strip()]
-        for row in _rows(calls):
-            text = "".join(c["text"] for c in row)
-            page.calls += [_mark_number(m[0]) for m in NOTE_MARK.finditer(text)]
-        if note_size is not None and (page.calls or any(p.calls for p in found)):
-            notes = [c for c in chars if abs(c["size"] - note_size) < 0.05 and c["text"].strip()
-                     and (c["top"] > last_body.get(number, -inf) or c["top"] < trims[number - 1][1])]
-            rows = _rows(notes)
-            for row in rows:
-                number_at_start = _mark_number("".join(c["text"] for c in row[:4]))
-                if number_at_start is not None:
-                    page.notes.append(number_at_start)
-            page.lines = len(rows)
-            page.continued = bool(rows) and _mark_number("".join(c["text"] for c in rows[0][:4])) is None
-            page.top = min((c["top"] for c in notes), default=inf)
-            page.outside = sum(c["top"] < trims[number - 1][1] or c["bottom"] > trims[number - 1][3] for c in notes)
-        found.append(page)
+    for number, (page, chars) in enumerate(zip(found, pages), 1):
+        if note_size is None or number < first:
+            continue
+        notes = [c for c in chars if abs(c["size"] - note_size) < 0.05 and c["text"].strip()
+                 and (c["top"] > last_body.get(number, -inf) or c["top"] < trims[number - 1][1])]
+        rows = _rows(notes)
+        for row in rows:
+            number_at_start = _mark_number("".join(c["text"] for c in row[:4]))
+            if number_at_start is not None:
+                page.notes.append(number_at_start)
+        page.lines = len(rows)
+        page.continued = bool(rows) and _mark_number("".join(c["text"] for c in rows[0][:4])) is None
+        page.top = min((c["top"] for c in notes), default=inf)
+        page.outside = sum(c["top"] < trims[number - 1][1] or c["bottom"] > trims[number - 1][3] for c in notes)
     return found
 
 
