@@ -89,6 +89,11 @@ def calls_by_page(rendered) -> list[list[str]]:
     return pages
 
 
+def page_marks(rendered) -> dict[str, str]:
+    """Note id -> its mark when notes are numbered afresh on each page: ① for a page's first call."""
+    return {ident: mark(n) for calls in calls_by_page(rendered) for n, ident in enumerate(calls, 1)}
+
+
 # A note too long for its page. WeasyPrint 70 never splits a footnote: it lays the page's notes out whole
 # and draws them up from the page's foot, so a note taller than the page runs over the text and off the
 # page's top (its first lines are lost). A note longer than half a page is therefore set as one footnote
@@ -97,6 +102,9 @@ def calls_by_page(rendered) -> list[list[str]]:
 # longer fits, and the lines after it with it; @footnote's max-height makes it do so on that page too).
 # Each line holds the characters the whole note's line held, and is justified as it was.
 LONG_NOTE = 0.5   # of the page's content height
+TAG = re.compile(r"(<[^>]*>)")
+TAG_NAME = re.compile(r"<([A-Za-z][A-Za-z0-9]*)")
+ENTITY = re.compile(r"&[#\w]+;|.", re.S)
 
 
 def _text(box) -> str:
@@ -144,15 +152,12 @@ def split_long(document_html: str, split: dict[str, list[list]]) -> str:
         open_end = document_html.index(">", start) + 1
         end = _closing(document_html, open_end)
         chunks = _cut(document_html[open_end:end], [n for n, _ in lines])
-        first = document_html[start:open_end - 1] + (' data-justify=""' if lines[0][1] else "") + ">"
+        first = document_html[start:open_end - 1] + (" data-justify" if lines[0][1] else "") + ">"
         parts = [first + chunks[0] + "</span>"]
         for chunk, (_, justified) in zip(chunks[1:], lines[1:]):
             parts.append(f'<span class="footnote fn-continued"{" data-justify" if justified else ""}>{chunk}</span>')
         document_html = document_html[:start] + "".join(parts) + document_html[end + len("</span>"):]
     return document_html
-
-
-TAG = re.compile(r"(<[^>]*>)")
 
 
 def _closing(html: str, at: int) -> int:
@@ -191,15 +196,6 @@ def _cut(inner: str, counts: list[int]) -> list[str]:
     return pieces
 
 
-TAG_NAME = re.compile(r"<([A-Za-z][A-Za-z0-9]*)")
-ENTITY = re.compile(r"&[#\w]+;|.", re.S)
-
-
 def _characters(text: str) -> list[str]:
     """The text's characters, an entity (&amp;) as one."""
     return ENTITY.findall(text)
-
-
-def page_marks(rendered) -> dict[str, str]:
-    """Note id -> its mark when notes are numbered afresh on each page: ① for a page's first call."""
-    return {ident: mark(n) for calls in calls_by_page(rendered) for n, ident in enumerate(calls, 1)}

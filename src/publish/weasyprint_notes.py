@@ -6,14 +6,14 @@ off it or moved to the next page (`LayoutContext._update_footnote_area`): on a p
 finds the area overflowing its max-height when the last note's bottom is past the area's bottom by a
 rounding error (834.653… > 834.653…), which moves notes to the next page that fit.
 
-And before it places a line, it asks of every box on the line whether it is a note still to place, each
-time by going through the list of all the document's notes waiting: 10 % of the layout of a chapter of
-5,000 notes. Here that list answers from a count of its members (`_Waiting`).
-
 Here each note is laid out once, alone in the area, and its height kept; the area's height is the sum
 of its notes' (notes have no margins to collapse, layouts/print/book.css.j2) and overflows when that sum
 is over its max-height by more than 0.01 px. The page's final area is still laid out by WeasyPrint
 (`make_page`), which draws it.
+
+And before it places a line, WeasyPrint asks of every box on the line whether it is a note still to
+place, each time by going through the list of all the document's notes waiting: 10 % of the layout of a
+chapter of 5,000 notes. Here that list answers from a count of its members (`_Waiting`).
 
 Active only inside `active()`; written for the WeasyPrint version weasyprint_cjk checks.
 """
