@@ -165,3 +165,18 @@ def test_weasyprints_own_footnote_area_leaves_pages_short(tmp_path, monkeypatch)
         pdf.render(document, loaded.root, inspect=lambda rendered: pages.append(len(rendered.pages)))
         monkeypatch.setattr(weasyprint_notes, "active", contextlib.nullcontext)
     assert pages[0] < 0.7 * pages[1], pages
+
+
+def test_the_screen_pdf_tags_each_note_as_a_note_with_an_id(tmp_path):
+    """PDF/UA: a Note has an ID, and the structure tree root maps every ID (IDTree)."""
+    import pikepdf
+
+    screen = build_book(SAMPLE, tmp_path, formats=("pdf",), edition_names=["zh-Hans"])["zh-Hans", "screen"]
+    with pikepdf.open(screen) as pdf:
+        notes_found = [o for o in pdf.objects if isinstance(o, pikepdf.Dictionary) and o.get("/S") == "/Note"]
+        names = pdf.Root.StructTreeRoot.IDTree.Names
+        mapped = {bytes(names[i]): names[i + 1] for i in range(0, len(names), 2)}
+        assert len(notes_found) == 2 and len({bytes(n.ID) for n in notes_found}) == 2
+        assert all(mapped[bytes(n.ID)].objgen == n.objgen for n in notes_found)
+        keys = [bytes(names[i]) for i in range(0, len(names), 2)]
+        assert keys == sorted(keys)
