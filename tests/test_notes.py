@@ -180,3 +180,26 @@ def test_the_screen_pdf_tags_each_note_as_a_note_with_an_id(tmp_path):
         assert all(mapped[bytes(n.ID)].objgen == n.objgen for n in notes_found)
         keys = [bytes(names[i]) for i in range(0, len(names), 2)]
         assert keys == sorted(keys)
+
+
+def test_an_edited_long_note_is_measured_again(tmp_path):
+    """The lines of a long note are kept in the build's cache for its text: edited, it is broken anew, as
+    a build without the cache breaks it (the old plan would cut it where its lines no longer end)."""
+    book = tmp_path / "book"
+    shutil.copytree(SAMPLE, book)
+    chapter = book / "chapters" / "01.md"
+    han = "清晨我们从北京出发沿着高速一路向南车上的收音机里播放着天气预报今天白天晴最高气温"
+    long_note = "".join(han[(n * 7) % len(han)] + ("。" if n % 13 == 12 else "") for n in range(2400))
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace("《画禅室随笔》。", "《画禅室随笔》。" + long_note),
+                       encoding="utf-8")
+    build_book(book, tmp_path / "warm", formats=("pdf",), edition_names=["zh-Hans"])
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace("[^1]: 这句话", "[^1]: 据WeasyPrint 70考，这句话"),
+                       encoding="utf-8")
+    rows = {}
+    for out in ("warm", "cold"):
+        pdf = build_book(book, tmp_path / out, formats=("pdf",), edition_names=["zh-Hans"])["zh-Hans", "pdf"]
+        with pdfplumber.open(pdf) as document:
+            rows[out] = ["".join(c["text"] for c in row) for page in document.pages
+                         for row in proof._rows([c for c in page.chars if abs(c["size"] - 8.5) < 0.05])]
+        assert _rules(pdf, book)[10].passed
+    assert rows["warm"] == rows["cold"] and sum(map(len, rows["cold"])) > 2400

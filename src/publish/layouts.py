@@ -223,7 +223,7 @@ def _context(edition: Edition, manuscript: Manuscript, fonts: list[dict], record
 
 def render_print(edition: Edition, manuscript: Manuscript, press: dict | None = None,
                  record: Imprint | None = None, marks: dict[str, str] | None = None,
-                 split: dict[str, list] | None = None) -> PrintDocument:
+                 split: dict[str, dict] | None = None) -> PrintDocument:
     """`press` (from press.css_context) makes the print shop's CMYK PDF; None the screen PDF. `record`:
     the figures of the copyright page, measured on a layout of this document (interior.py). `marks`: note
     id -> its mark, for notes numbered afresh on each page (measured by interior.py; by default ①);

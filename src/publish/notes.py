@@ -14,6 +14,8 @@ the first one's pages.
 """
 from __future__ import annotations
 
+import hashlib
+import html
 import re
 
 PLACES = ("page", "chapter")
@@ -130,28 +132,38 @@ def _note_lines(box) -> list[tuple[int, bool]]:
     return found
 
 
-def long_notes(rendered, split: dict) -> dict[str, list[list]]:
-    """Note id -> [characters, justified?] per line, for each note, not split yet, that is laid out taller
-    than LONG_NOTE of its page."""
+def long_notes(rendered, split: dict) -> dict[str, dict]:
+    """Note id -> {"text": its text's digest, "lines": [characters, justified?] per line}, for each note
+    laid out whole (not split by a plan for its present text) taller than LONG_NOTE of its page."""
     found = {}
     for page in rendered.pages:
         areas = [box for box in page._page_box.children if type(box).__name__ == "FootnoteAreaBox"]
         for note in (note for area in areas for note in area.children):
             ident = note.element.get("id") if note.element is not None else None
-            if ident and ident not in split and note.height > LONG_NOTE * page._page_box.height:
-                found[ident] = [list(line) for line in _note_lines(note)]
+            digest = _digest("".join(note.element.itertext())) if ident else None
+            if ident and split.get(ident, {}).get("text") != digest and note.height > LONG_NOTE * page._page_box.height:
+                found[ident] = {"text": digest, "lines": [list(line) for line in _note_lines(note)]}
     return found
 
 
-def split_long(document_html: str, split: dict[str, list[list]]) -> str:
-    """The document with each long note set as one footnote per line (above)."""
-    for ident, lines in split.items():
+def _digest(text: str) -> str:
+    """A note's text, blanks aside, as a short digest: a plan of lines is for that text only."""
+    return hashlib.sha256("".join(text.split()).encode()).hexdigest()[:16]
+
+
+def split_long(document_html: str, split: dict[str, dict]) -> str:
+    """The document with each long note set as one footnote per line (above), if its text is still the
+    one its plan was measured on (an edited note is laid out whole, and measured again)."""
+    for ident, plan in split.items():
         start = document_html.find(f'<span class="footnote" id="{ident}"')
         if start < 0:
             continue
         open_end = document_html.index(">", start) + 1
         end = _closing(document_html, open_end)
-        chunks = _cut(document_html[open_end:end], [n for n, _ in lines])
+        inner, lines = document_html[open_end:end], plan["lines"]
+        if _digest(html.unescape(TAG.sub("", inner))) != plan["text"]:
+            continue
+        chunks = _cut(inner, [n for n, _ in lines])
         first = document_html[start:open_end - 1] + (" data-justify" if lines[0][1] else "") + ">"
         parts = [first + chunks[0] + "</span>"]
         for chunk, (_, justified) in zip(chunks[1:], lines[1:]):
