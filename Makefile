@@ -74,7 +74,7 @@ lint: $(VENV)/.installed
 
 check: lint $(PDFS) $(COVERS) $(SCREENS) $(EPUBS) $(ONIXS) node_modules/.installed
 	$(PUBLISH) check $(PDFS) $(COVERS) $(SCREENS) $(EPUBS) $(ONIXS)
-	$(PUBLISH) proof $(PDFS)
+	$(PUBLISH) proof --book $(BOOK) $(PDFS)
 	$(PUBLISH) preflight $(PDFS) $(COVERS)
 	$(PUBLISH) engines --book $(BOOK) $(PDFS) $(COVERS) $(SCREENS)
 

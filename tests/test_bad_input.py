@@ -97,6 +97,18 @@ def image_outside(book):
     edit(book / "chapters/03.md", "../images/figure.png", "../../../../etc/passwd")
 
 
+def unknown_notes_place(book):
+    edit(book / "book.yaml", "chapters:\n", "notes:\n  place: foot\nchapters:\n")
+
+
+def notes_by_page_after_chapter(book):
+    edit(book / "book.yaml", "chapters:\n", "notes: {place: chapter, numbering: page}\nchapters:\n")
+
+
+def unknown_notes_key(book):
+    edit(book / "book.yaml", "chapters:\n", "notes:\n  numbring: book\nchapters:\n")
+
+
 CASES = [  # (how to break the book, what the message must contain, the place it must name)
     (invalid_yaml, "invalid YAML", "book.yaml:4:"),
     (missing_key, "missing required key 'title'", "book.yaml"),
@@ -114,6 +126,9 @@ CASES = [  # (how to break the book, what the message must contain, the place it
     (missing_glyph, "U+2A700", f"{CHAPTER}:3:"),
     (raw_html, "raw HTML is not allowed", f"{CHAPTER}:3:"),
     (image_outside, "outside the book folder", "chapters/03.md:3:"),
+    (unknown_notes_place, "unknown notes.place 'foot'", "book.yaml:23:"),
+    (notes_by_page_after_chapter, "notes.numbering: page needs notes.place: page", "book.yaml:23:"),
+    (unknown_notes_key, "unknown key in notes: 'numbring'", "book.yaml:23:"),
 ]
 
 

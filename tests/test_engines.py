@@ -95,6 +95,17 @@ def test_a_space_between_chinese_characters_is_found_where_the_edition_has_none(
     assert missing.wrong == "「居民收稳步增长」 where the edition has 「居民收入稳步增长」"
 
 
+def test_a_paragraph_goes_on_past_the_notes_at_a_page_foot():
+    """Page 1 ends with its notes (① and its text), page 2 goes on with the paragraph the call is in."""
+    runs = [engines.Run("传承红色基因", False), engines.Run("赓续奋斗精神", False), engines.Run("居民收入", True)]
+    assert engines.match_text("x", "传承红色①基\n①居民收入\n因赓续奋斗精神", runs).passed
+    assert not engines.match_text("x", "传承红色①基\n因赓续奋斗精神", runs).passed     # the note missing
+    # A note continued overleaf: its first line at page 1's foot, the rest at page 2's, after page 2's text.
+    runs[2] = engines.Run("居民收入稳步增长，生活水平不断提高，幸福感持续增强。", True)
+    assert engines.match_text("x", "传承红色①基\n①居民收入稳步增长，生活\n因赓续奋斗精神\n水平不断提高，幸福感持续增强。", runs).passed
+    assert not engines.match_text("x", "传承红色①基\n①居民收入稳步增长，生活\n因赓续奋斗精神\n水平不断提高，幸福感增强。", runs).passed
+
+
 def test_the_runs_of_a_paragraph_with_a_footnote_call_and_of_the_footnote():
     from publish import manuscript
     from publish.build import labels

@@ -87,7 +87,7 @@ def test_every_clreq_rule_holds(pdfs, case):
     for rule in result.rules:
         lines = {f.split(":")[0] for f in rule.failures}
         assert len(lines) <= allowed.get(rule.number, 0), reports
-    assert [r.number for r in result.rules] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 12]
+    assert [r.number for r in result.rules] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
     assert result.script == case[2].split("-")[1]
 
 
@@ -189,8 +189,9 @@ def test_pdf_characters_are_exactly_the_edition_text(pdfs, case):
     """Rule 2 end to end: every paragraph's text appears in the PDF's characters as it is, with
     nothing inserted at a line break, a span boundary or a justified gap (no whitespace squeezed)."""
     with pdfplumber.open(pdfs[case]) as document:
-        # Running heads, folios (8 pt) and footnote marks (6.3 pt) are the layouts', not the text's.
-        drawn = "".join(c["text"] for page in document.pages for c in page.chars if c["size"] >= 8.5)
+        # Running heads, folios (8 pt) and footnote calls (6.3 pt) are the layouts', not the text's; the
+        # notes at a page's foot are (8.5 pt, drawn as 8.4999…).
+        drawn = "".join(c["text"] for page in document.pages for c in page.chars if c["size"] >= 8.25)
     book = {"manuscript": MANUSCRIPT, "sample": SAMPLE}[case[0]]
     missing = [t for t in _paragraph_texts(book, case[2]) if t not in drawn]
     assert not missing, missing[:3]

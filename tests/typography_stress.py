@@ -55,4 +55,35 @@ def write_stress_book(dest: Path, seed: int = 3) -> Path:
         paragraphs = ["".join(_sentence(rng, han) for _ in range(rng.randint(1, 15))) for _ in range(12)]
         text = f"# {title}\n\n" + "\n\n".join(paragraphs) + "\n"
         (dest / "chapters" / f"0{number}.md").write_text(text, encoding="utf-8")
+    write_notes_chapter(dest)
     return dest
+
+
+def write_notes_chapter(book: Path, seed: int = 15) -> None:
+    """A fourth chapter, for footnotes and stranded lines (issue 15): many short paragraphs (one to three
+    lines) among longer ones, footnote calls after a Han character and after a mark, short notes, notes of
+    a few lines, and one note longer than a page, which must go on at the next page's foot."""
+    source = (MANUSCRIPT / "chapters" / "01-article.md").read_text(encoding="utf-8")
+    han = "".join(sorted(set(re.findall("[\u4e00-\u9fff]", source))))
+    rng = random.Random(seed)
+    paragraphs, notes = [], []
+
+    def note(length: int) -> str:
+        notes.append(f"[^n{len(notes) + 1}]: " + "".join(_sentence(rng, han) for _ in range(length)))
+        return f"[^n{len(notes)}]"
+
+    for number in range(40):
+        sentences = [_sentence(rng, han) for _ in range(rng.choice((1, 2, 3, 4, 12, 20)))]
+        if number % 3 == 0:      # a call after a Han character, inside a sentence
+            at = rng.randrange(len(sentences))
+            sentences[at] = sentences[at][:2] + note(rng.choice((1, 2, 6))) + sentences[at][2:]
+        if number % 4 == 1:      # a call after the sentence's mark
+            sentences[-1] += note(rng.choice((1, 3)))
+        if number == 20:
+            sentences[0] += note(160)   # longer than a page: it goes on overleaf
+        paragraphs.append("".join(sentences))
+    text = "# 第四章\n\n" + "\n\n".join(paragraphs) + "\n\n" + "\n".join(notes) + "\n"
+    (book / "chapters" / "04.md").write_text(text, encoding="utf-8")
+    yaml_file = book / "book.yaml"
+    yaml_file.write_text(yaml_file.read_text(encoding="utf-8").replace(
+        "  - chapters/03.md\n", "  - chapters/03.md\n  - chapters/04.md\n"), encoding="utf-8")

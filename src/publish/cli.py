@@ -86,13 +86,15 @@ def _preflight(args) -> int:
 
 
 def _proof(args) -> int:
+    from .manuscript import load
     from .proof import measure
 
+    notes = load(args.book).notes if args.book else None   # rule 10: where the book sets its notes
     passed = True
     for path in args.files:
         if not Path(path).is_file():
             raise PublishError("file not found: run make first", path)
-        result = measure(Path(path))
+        result = measure(Path(path), notes)
         print(f"{path} ({result.script})")
         for rule in result.rules:
             print(rule.report())
@@ -192,6 +194,8 @@ def parser() -> argparse.ArgumentParser:
     proof = commands.add_parser("proof", help="measure a built PDF against the clreq typography rules",
                                 description="Print each clreq rule's figures for built PDFs, with the page and "
                                 "line of every failure; exit 1 if a rule fails.")
+    proof.add_argument("--book", metavar="DIR", help="the book the PDFs are of: rule 10 reads where it sets its "
+                       "notes and how it numbers them (book.yaml notes); default: at the page's foot, by page")
     proof.add_argument("files", nargs="+", metavar="PDF", help="a built .pdf")
     proof.set_defaults(run=_proof)
 

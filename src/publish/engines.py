@@ -469,29 +469,85 @@ def _difference(got: str, start: int, run: str) -> str:
     return f"「{got[at + max(0, n - 8):at + n + 8]}」 where the edition has 「{run[max(0, n - 8):n + 8]}」"
 
 
-# A footnote call as the Markdown renderer writes it (raised by the layout): not the edition's text, and
-# Ghostscript's txtwrite puts a raised call on a line of its own, before the line it is drawn on.
-FOOTNOTE_CALL = re.compile(r"\[\d+\]")
+# A footnote's mark as the layouts draw it, at its call (raised) and before its note: ①–⑳, or [21] past
+# them (notes.mark). Not the edition's text, and Ghostscript's txtwrite puts a raised call on a line of
+# its own, before the line it is drawn on. Taken out of the edition's runs too, which may hold ① as text.
+FOOTNOTE_CALL = re.compile(r"\[\d+\]|[\u2460-\u2473]")
+
+
+def _without(got: str, spaces: set[int], spans: list[tuple[int, int]]) -> tuple[str, set[int]]:
+    """The text with the spans (start, end) taken out, and the positions of its spaces moved to match."""
+    kept, moved, removed, at = [], set(), 0, 0
+    for start, end in sorted(spans):
+        if start < at:            # a note found inside another one's span: already out
+            continue
+        kept.append(got[at:start])
+        moved |= {i - removed for i in spaces if at <= i < start}
+        removed += end - start
+        at = end
+    kept.append(got[at:])
+    moved |= {i - removed for i in spaces if i >= at}
+    return "".join(kept), moved
+
+
+def _pieces(got: str, text: str) -> list[tuple[int, int]] | None:
+    """Where a footnote's text is, in order: whole, or, for a note continued at the next page's foot, in
+    pieces each as long as it can be (at least MIN_PIECE characters, but for the last): None if not."""
+    pieces, at = [], 0
+    while text:
+        low, high = 0, len(text)          # the longest prefix found after `at` (a shorter one is too)
+        while low < high:
+            mid = (low + high + 1) // 2
+            low, high = (mid, high) if got.find(text[:mid], at) >= 0 else (low, mid - 1)
+        if low == 0 or (low < min(MIN_PIECE, len(text))):
+            return None
+        start = got.find(text[:low], at)
+        pieces.append((start, start + low))
+        at, text = start + low, text[low:]
+    return pieces
+
+
+MIN_PIECE = 10
 
 
 def match_text(engine: str, extracted: str, runs: list[Run]) -> TextMatch:
     """Whitespace aside, each run of the edition is in the extracted text, character for character, in
-    the edition's order (a footnote's anywhere); and no space stands between two Chinese characters
-    (Han or full-width marks) of a run where the edition has none."""
+    the edition's order (a footnote's anywhere, in pieces if it goes on overleaf); and no space stands
+    between two Chinese characters (Han or full-width marks) of a run where the edition has none. The
+    footnotes are found first and taken out: drawn at a page's foot, a note stands inside the text of a
+    paragraph that goes on overleaf."""
     from .proof import CJK
 
     got, spaces = _gaps(FOOTNOTE_CALL.sub("", extracted))
-    at, wrong, inserted = 0, "", []
+    wrong, inserted, notes = "", [], []
+
+    def check_spaces(found: int, text: str, expected: set[int]) -> None:
+        inserted.extend(got[max(0, i - 6):i] + " " + got[i:i + 6] for i in sorted(spaces)
+                        if found < i < found + len(text) and i - found not in expected
+                        and CJK.match(got[i - 1]) and CJK.match(got[i]))
+
     for run in runs:
-        text, expected = _gaps(run.text)
-        found = got.find(text, 0 if run.footnote else at)
+        if run.footnote:
+            text, expected = _gaps(FOOTNOTE_CALL.sub("", run.text))
+            pieces = _pieces(got, text)
+            if pieces is None:
+                wrong = wrong or _difference(got, 0, text)
+                continue
+            if len(pieces) == 1:
+                check_spaces(pieces[0][0], text, expected)
+            notes += pieces
+    got, spaces = _without(got, spaces, notes)
+    at = 0
+    for run in runs:
+        if run.footnote:
+            continue
+        text, expected = _gaps(FOOTNOTE_CALL.sub("", run.text))
+        found = got.find(text, at)
         if found < 0:
             wrong = wrong or _difference(got, at, text)
             continue
-        inserted += [got[max(0, i - 6):i] + " " + got[i:i + 6] for i in sorted(spaces)
-                     if found < i < found + len(text) and i - found not in expected
-                     and CJK.match(got[i - 1]) and CJK.match(got[i])]
-        at = at if run.footnote else found + len(text)
+        check_spaces(found, text, expected)
+        at = found + len(text)
     return TextMatch(engine, sum(len(squeeze(r.text)) for r in runs), wrong, inserted)
 
 

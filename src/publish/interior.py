@@ -3,7 +3,12 @@ own layout (开本, 印张, 字数: imprint.py). The figures are measured on the
 what the edition's last build measured (kept in its cache); when the pages say otherwise, the front matter
 alone is laid out with the measured figures and its copyright page takes the place of the book's: one
 layout of the book, cold or warm. Only a copyright page whose length would change is laid out again with
-the whole book."""
+the whole book.
+
+Notes numbered afresh on each page (notes.py) are laid out with the marks the last build measured (① for
+every note in a first build), and their calls and markers are then given their pages' marks on the
+laid-out boxes (notes.restamp): every mark ①–⑳ is one em wide, so no line moves. The book is laid out
+again for a note too long for its page (set line by line, notes.split_long) or a mark past ⑳."""
 from __future__ import annotations
 
 import dataclasses
@@ -11,20 +16,25 @@ import json
 import math
 from pathlib import Path
 
-from . import layouts, output, pdf, press
+from . import layouts, notes, output, pdf, press
 from .edition import Edition
 from .errors import PublishError
 from .imprint import Imprint, Layout, imprint
 from .manuscript import Manuscript
 
-LAYOUTS_TRIED = 3   # layouts of the whole book: more than one only when the copyright page changes length
+# Layouts of the whole book: more than one only for a long note (and again if that moved a page), a mark
+# past ⑳, or a copyright page that changes length.
+LAYOUTS_TRIED = 4
 
 
 class _Measured(Exception):
-    """Raised from pdf.render's inspection: the laid-out pages are not what the copyright page states."""
+    """Raised from pdf.render's inspection: the laid-out pages are not what the copyright page states and
+    its page cannot be replaced, a note is too long to be set whole, or a note's mark would change width.
+    `footnotes`: what the notes need in the next layout (None: what the last one had)."""
 
-    def __init__(self, layout: Layout):
+    def __init__(self, layout: Layout, footnotes: dict | None = None):
         self.layout = layout
+        self.footnotes = footnotes
 
 
 def _walk(box):
@@ -53,30 +63,49 @@ def render(edition: Edition, book: Manuscript, date: str) -> tuple[bytes, bytes]
     """The print shop's interior (finished by press) and the screen PDF."""
     spec = book.print
     stated = _last_layout(edition)   # the figures the copyright page being laid out states
+    at_foot = book.notes.place == "page"
+    per_page = at_foot and book.notes.numbering == "page"
+    # What the notes at the page's foot need, as the last build measured: marks (note id -> ①) when
+    # numbered afresh on each page, the long notes' lines (notes.split_long).
+    footnotes = _last_footnotes(edition) if at_foot else {}
 
     def inspect(rendered):
-        nonlocal stated
+        nonlocal stated, footnotes
         press.resolution_check(book)(rendered)
         layout = measure(rendered, spec.signature)
+        if at_foot:
+            split = {**footnotes.get("split", {}), **notes.long_notes(rendered, footnotes.get("split", {}))}
+            if split != footnotes.get("split", {}):
+                raise _Measured(layout, {**footnotes, "split": split})
+        if per_page:
+            marks = notes.page_marks(rendered)
+            if marks != notes.stated_marks(document.html) and not notes.restamp(rendered, marks):
+                raise _Measured(layout, {**footnotes, "marks": marks})
+            footnotes = {**footnotes, "marks": marks}
         if stated is None or record(edition, book, layout) != record(edition, book, stated):
             _restate(rendered, edition, book, layout)
             stated = layout
 
     for _ in range(LAYOUTS_TRIED):
         document = layouts.render_print(edition, book, press.css_context(spec),
-                                        record(edition, book, stated) if stated else None)
+                                        record(edition, book, stated) if stated else None,
+                                        footnotes.get("marks") if per_page else None, footnotes.get("split"))
         try:
             interior, screen = pdf.render(document, book.root, date, press.VARIANTS[spec.pdfx], inspect,
                                           compress=False, screen=True)
         except _Measured as measured:
             stated = measured.layout
+            footnotes = footnotes if measured.footnotes is None else measured.footnotes
             continue
         if edition.cache:
             output.write_atomic(_layout_file(edition), json.dumps(dataclasses.asdict(stated)).encode())
+            if at_foot:
+                output.write_atomic(_footnotes_file(edition), json.dumps(footnotes, ensure_ascii=False).encode())
         return press.finish(interior, spec, spec.signature), screen
-    raise PublishError("the copyright page's 版本记录 changes the page count it states, layout after layout",
-                       book.root / "book.yaml",
-                       hint="shorten the copyright page (layouts/common/copyright-page.html.j2)")
+    raise PublishError("the copyright page's 版本记录 or the notes' marks change the pages they are measured on, "
+                       "layout after layout", book.root / "book.yaml",
+                       hint="shorten the copyright page (layouts/common/copyright-page.html.j2), or number the "
+                            "notes by chapter (notes: {numbering: chapter})")
 
 
 def _restate(rendered, edition: Edition, book: Manuscript, layout: Layout) -> None:
@@ -118,6 +147,21 @@ def _last_layout(edition: Edition) -> Layout | None:
         return Layout(**json.loads(_layout_file(edition).read_text(encoding="utf-8")))
     except (ValueError, TypeError):
         return None
+
+
+def _footnotes_file(edition: Edition) -> Path:
+    return edition.cache / "layout" / f"{edition.name}.notes.json"
+
+
+def _last_footnotes(edition: Edition) -> dict:
+    """The notes' marks and long notes' lines the edition's last build measured, if it kept them."""
+    if not edition.cache or not _footnotes_file(edition).is_file():
+        return {}
+    try:
+        kept = json.loads(_footnotes_file(edition).read_text(encoding="utf-8"))
+    except ValueError:
+        return {}
+    return kept if isinstance(kept, dict) else {}
 
 
 def record(edition: Edition, book: Manuscript, layout: Layout) -> Imprint:

@@ -18,7 +18,7 @@ from jinja2.loaders import split_template_path
 from markupsafe import Markup
 
 from . import cache as results   # `cache` is functools.cache here
-from . import bookfiles, markdown, sandbox, typeset
+from . import bookfiles, markdown, notes, sandbox, typeset
 from .edition import Edition
 from .errors import PublishError
 from .imprint import Imprint, imprint
@@ -166,7 +166,9 @@ def creators_line(edition: Edition) -> str:
     )
 
 
-def _chapter_html(chapter: Chapter, image_src: dict[str, str], script: str, vertical: bool = False) -> str:
+def _chapter_html(chapter: Chapter, image_src: dict[str, str], script: str, vertical: bool = False,
+                  note_style: str = "chapter", first_note: int = 0) -> str:
+    """The chapter typeset; `note_style` and `first_note` as markdown.render takes them."""
     tokens = chapter.tokens
     if chapter.images:
         tokens = []
@@ -178,20 +180,30 @@ def _chapter_html(chapter: Chapter, image_src: dict[str, str], script: str, vert
                 ]
                 token = token.copy(children=children)
             tokens.append(token)
-    return typeset.typeset(markdown.render(tokens, chapter.env, chapter.id), script, vertical)
+    typeset_html = typeset.typeset(markdown.render(tokens, chapter.env, chapter.id, note_style, first_note),
+                                   script, vertical)
+    return notes.at_page_foot(typeset_html) if note_style == "page" else typeset_html
+
+
+def _notes_before(edition: Edition, manuscript: Manuscript) -> list[int]:
+    """Per chapter, the book's notes before it when the book numbers its notes through, else 0."""
+    counts = [len(ch.env.get("footnotes", {}).get("list", {})) for ch in edition.chapters]
+    if manuscript.notes.numbering != "book":
+        return [0] * len(counts)
+    return [sum(counts[:n]) for n in range(len(counts))]
 
 
 def _chapter_fragment(edition: Edition, layouts: str, index: int, image_src: dict[str, str],
-                      vertical: bool = False) -> str:
+                      vertical: bool = False, note_style: str = "chapter", first_note: int = 0) -> str:
     """_chapter_html, kept in the edition's cache by the chapter's source, conversion and `layouts`
     (the layouts' fingerprint)."""
     chapter = edition.chapters[index]
     if edition.cache is None:
-        return _chapter_html(chapter, image_src, edition.spec.script, vertical)
+        return _chapter_html(chapter, image_src, edition.spec.script, vertical, note_style, first_note)
     name = results.key(edition.keys[index], layouts, repr(sorted(image_src.items())), edition.spec.script,
-                       str(vertical))
+                       str(vertical), note_style, str(first_note))
     return results.text(edition.cache / "chapters", name,
-                      lambda: _chapter_html(chapter, image_src, edition.spec.script, vertical))
+                      lambda: _chapter_html(chapter, image_src, edition.spec.script, vertical, note_style, first_note))
 
 
 def _context(edition: Edition, manuscript: Manuscript, fonts: list[dict], record: Imprint | None = None,
@@ -215,20 +227,30 @@ def _context(edition: Edition, manuscript: Manuscript, fonts: list[dict], record
 
 
 def render_print(edition: Edition, manuscript: Manuscript, press: dict | None = None,
-                 record: Imprint | None = None, front_matter_only: bool = False) -> PrintDocument:
+                 record: Imprint | None = None, marks: dict[str, str] | None = None,
+                 split: dict[str, dict] | None = None, front_matter_only: bool = False) -> PrintDocument:
     """`press` (from press.css_context) makes the print shop's CMYK PDF; None the screen PDF. `record`:
     the figures of the copyright page, measured on a layout of this document (interior.py), which lays out
-    the front matter alone (`front_matter_only`: no chapters, an empty contents) to set them."""
+    the front matter alone (`front_matter_only`: no chapters, an empty contents) to set them. `marks`: note
+    id -> its mark, for notes numbered afresh on each page (measured by interior.py; by default ①);
+    `split`: the long notes to set line by line (notes.split_long)."""
     fonts = [{"family": f.family, "weight": f.weight, "url": f.path.as_uri()} for f in font_faces(edition.spec.script)]
     layouts = results.fingerprint(LAYOUTS, book_layouts=manuscript.layouts) if edition.cache else ""
+    note_style = "page" if manuscript.notes.place == "page" else "chapter"
     chapters = [
         RenderedChapter(ch.id, ch.title, "", _chapter_fragment(edition, layouts, n,
-                                                               {i.src: i.path.as_uri() for i in ch.images}))
-        for n, ch in enumerate(edition.chapters) if not front_matter_only
+                                                               {i.src: i.path.as_uri() for i in ch.images},
+                                                               note_style=note_style, first_note=first))
+        for (n, ch), first in zip(enumerate(edition.chapters), _notes_before(edition, manuscript))
+        if not front_matter_only
     ]
     env = environment(manuscript.layouts)
     html = _render(env, "print/book.html.j2", chapters=chapters, press=press,
                    **_context(edition, manuscript, fonts, record))
+    if manuscript.notes.place == "page" and manuscript.notes.numbering == "page":
+        html = notes.with_marks(html, marks or {})
+    if split:
+        html = notes.split_long(html, split)
     converted = {i.path: i.converted for ch in edition.chapters for i in ch.images if i.converted}
     return PrintDocument(html, manuscript.root.resolve().as_uri() + "/", converted)
 
@@ -252,14 +274,14 @@ def render_epub(edition: Edition, manuscript: Manuscript) -> EpubDocuments:
     images: dict[str, Image] = {}
     layouts = results.fingerprint(LAYOUTS, book_layouts=manuscript.layouts) if edition.cache else ""
     chapters = []
-    for n, ch in enumerate(edition.chapters):
+    for (n, ch), first in zip(enumerate(edition.chapters), _notes_before(edition, manuscript)):
         names = {}
         for image in ch.images:
             name = f"images/image{len(images) + 1:03d}{'.png' if image.converted else image.path.suffix.lower()}"
             images[name] = image
             names[image.src] = "../" + name
         chapters.append(RenderedChapter(ch.id, ch.title, f"text/{ch.id}.xhtml", _chapter_fragment(
-            edition, layouts, n, names, edition.spec.writing_mode == "vertical-rl")))
+            edition, layouts, n, names, edition.spec.writing_mode == "vertical-rl", "epub", first)))
     page = {"stylesheet": "../" + STYLESHEET, **context}
     documents = [(ch, _render(env, "epub/chapter.xhtml.j2", chapter=ch, **page)) for ch in chapters]
     nav_chapters = [RenderedChapter(c.id, c.title, c.file, "") for c in chapters]

@@ -10,7 +10,7 @@ from urllib.parse import unquote
 
 from markdown_it.token import Token
 
-from . import bookfiles, markdown
+from . import bookfiles, markdown, notes
 from .binding import BINDINGS, SADDLE_MAX_PAGES
 from .errors import PublishError
 from .imprint import ImprintSpec, settings as imprint_settings
@@ -22,7 +22,7 @@ EDITIONS = {  # edition name -> script of its fonts
 }
 REQUIRED_KEYS = ("slug", "title", "creators", "language", "identifier", "chapters")
 OPTIONAL_KEYS = ("subtitle", "date", "publisher", "rights", "description", "trim", "editions", "lint",
-                 "print", "isbn", "imprint", "subjects")
+                 "print", "isbn", "imprint", "subjects", "notes")
 PRINT_KEYS = ("pdfx", "icc", "bleed_mm", "signature", "caliper_mm", "binding", "paper")
 PDFX_VERSIONS = ("x-4", "x-1a")
 SIGNATURES = (4, 16, 32)
@@ -84,6 +84,14 @@ class PrintSpec:
 
 
 @dataclass(frozen=True)
+class NotesSpec:
+    """book.yaml `notes:`: where the print book sets footnotes and how it numbers them (notes.py)."""
+
+    place: str = "page"            # page: at the foot of the page of the call; chapter: after the chapter
+    numbering: str = "page"        # page: ①②③ afresh on each page; chapter; book: through the whole book
+
+
+@dataclass(frozen=True)
 class Image:
     src: str                       # as written in the chapter, relative to it
     path: Path                     # resolved, inside the book folder
@@ -120,6 +128,7 @@ class Manuscript:
     print: PrintSpec = field(default_factory=PrintSpec)
     isbn: str = ""                 # 13 digits, check digit verified; printed as an EAN-13 on the cover
     imprint: ImprintSpec = field(default_factory=ImprintSpec)   # 版次, 印次, 定价 (the rest is computed)
+    notes: NotesSpec = field(default_factory=NotesSpec)
 
     def input_files(self) -> list[Path]:
         """Every file of the book the build reads: what dates it (build.source_date), nothing else in
@@ -268,6 +277,26 @@ def _print(root: Path, data: dict, path: Path, lines: dict[str, int]) -> PrintSp
         binding,
         _string(settings, "paper", path, {"paper": line}) or spec.paper,
     )
+
+
+def _notes(data: dict, path: Path, lines: dict[str, int]) -> NotesSpec:
+    settings = data.get("notes") or {}
+    line = lines.get("notes")
+    if not isinstance(settings, dict):
+        raise PublishError("'notes' must be a mapping", path, line, hint="e.g. notes: {place: page, numbering: page}")
+    _check_keys(settings, ("place", "numbering"), path, dict.fromkeys(settings, line), "in notes: ")
+    place = settings.get("place", "page")
+    if place not in notes.PLACES:
+        raise PublishError(f"unknown notes.place {place!r}", path, line,
+                           hint="page (at the foot of the page of the call) or chapter (after the chapter's text)")
+    numbering = settings.get("numbering", "page" if place == "page" else "chapter")
+    if numbering not in notes.NUMBERINGS:
+        raise PublishError(f"unknown notes.numbering {numbering!r}", path, line,
+                           hint="page (afresh on each page), chapter or book")
+    if numbering == "page" and place != "page":
+        raise PublishError("notes.numbering: page needs notes.place: page", path, line,
+                           hint="notes after the chapter are numbered by chapter or book")
+    return NotesSpec(place, numbering)
 
 
 def _subjects(data: dict, path: Path, lines: dict[str, int]) -> str:
@@ -484,4 +513,5 @@ def load(root: Path | str) -> Manuscript:
     return Manuscript(root.resolve(), slug, meta, _trim(data, path, lines), editions,
                       chapters, layouts if layouts.is_dir() else None, data.get("lint") or {},
                       _print(root, data, path, lines), _isbn(data, path, lines),
-                      imprint_settings(data.get("imprint"), list(editions), path, lines.get("imprint")))
+                      imprint_settings(data.get("imprint"), list(editions), path, lines.get("imprint")),
+                      _notes(data, path, lines))

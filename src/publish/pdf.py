@@ -12,7 +12,7 @@ from weasyprint.css import ColorProfile
 from weasyprint.pdf.stream import Stream
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from . import bookfiles, pdf_tidy, weasyprint_cjk, weasyprint_scale, weasyprint_ua
+from . import bookfiles, pdf_tidy, weasyprint_cjk, weasyprint_notes, weasyprint_scale, weasyprint_ua
 from .errors import PublishError
 from .layouts import FONTS, LAYOUTS, PrintDocument
 
@@ -87,7 +87,7 @@ def render(document: PrintDocument, book_root: Path, metadata_date: str | None =
     warnings = _WeasyPrintWarnings()
     logger.addHandler(warnings)
     try:
-        with weasyprint_cjk.active(), weasyprint_scale.active():
+        with weasyprint_cjk.active(), weasyprint_scale.active(), weasyprint_notes.active():
             rendered = lay_out(document, book_root)
             if inspect:
                 inspect(rendered)

@@ -5,6 +5,8 @@ own program, each image after its own data, and no colour space declared that no
   only, so the interior and the cover of one edition carry two different subsets under one name; a RIP
   that caches fonts by name across a ganged job would print one file with the other's glyphs. Here the
   six letters come from the embedded program's bytes: one name, one program, in every file.
+- Structure elements with an ID (a Note, weasyprint_ua) are mapped in the structure tree root's IDTree,
+  which ISO 32000 requires when any element has one.
 - WeasyPrint names an image `/i` + the MD5 of its URL, an absolute file path: the same book built in
   another folder gave other bytes. Here the name comes from the image's data.
 - WeasyPrint declares its Lab colour spaces and the CMYK profile on every page's resources whether the
@@ -123,6 +125,17 @@ def drop_unused_colour_spaces(pdf: pikepdf.Pdf) -> None:
             del resources["/ColorSpace"]
 
 
+def map_element_ids(pdf: pikepdf.Pdf) -> None:
+    """The structure tree root's IDTree: every structure element's /ID -> the element, sorted by ID."""
+    root = pdf.Root.get("/StructTreeRoot")
+    if root is None:
+        return
+    named = sorted((bytes(o.ID), o) for o in pdf.objects
+                   if isinstance(o, pikepdf.Dictionary) and o.get("/Type") == "/StructElem" and "/ID" in o)
+    if named:
+        root.IDTree = pikepdf.Dictionary(Names=pikepdf.Array([x for key, o in named for x in (pikepdf.String(key), o)]))
+
+
 def tidy(data: bytes) -> bytes:
     """A PDF as WeasyPrint wrote it (uncompressed), tidied and compressed (the screen PDF's path;
     press.finish does the same on the print files it opens anyway)."""
@@ -130,6 +143,7 @@ def tidy(data: bytes) -> bytes:
         name_subsets_by_program(pdf)
         name_images_by_data(pdf)
         drop_unused_colour_spaces(pdf)
+        map_element_ids(pdf)
         if "/ID" in pdf.trailer:   # WeasyPrint's hashes what it wrote, image names and all: qpdf's, what is saved
             del pdf.trailer["/ID"]
         out = io.BytesIO()

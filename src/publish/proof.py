@@ -45,7 +45,7 @@ class Line:
     chars: list[dict]
     baseline: float
     inset: float = 0.0   # from the left edge of the page's text block
-
+    calls: list[tuple[float, float]] = field(default_factory=list)   # footnote calls on it: (x0, x1)
 
     @property
     def text(self) -> str:
@@ -57,7 +57,8 @@ class Line:
 
     @property
     def x1(self) -> float:
-        return self.chars[-1]["x1"]
+        """Where the line ends: its last character, or a footnote call after it."""
+        return max([self.chars[-1]["x1"]] + [x1 for x0, x1 in self.calls if x0 >= self.chars[-1]["x0"]])
 
     @property
     def em(self) -> float:
@@ -188,7 +189,32 @@ def _em(a: dict) -> float:
     return a["size"]
 
 
-def measure(path: Path) -> Proof:
+def attach_calls(lines: list[Line], pages: list[list[dict]], body: float) -> None:
+    """Each footnote call (a raised character under 0.7 em of the body) on the body line it is raised over."""
+    by_page: dict[int, list[Line]] = {}
+    for line in lines:
+        by_page.setdefault(line.page, []).append(line)
+    for number, chars in enumerate(pages, 1):
+        for c in chars:
+            if c["size"] <= 0.7 * body and c["text"].strip():
+                for line in by_page.get(number, []):
+                    if line.chars[0]["top"] - 0.5 * body <= c["top"] <= line.chars[0]["bottom"]:
+                        line.calls.append((c["x0"], c["x1"]))
+                        break
+
+
+def _call_between(line: Line, a: dict, b: dict) -> bool:
+    return any(a["x1"] - 0.1 <= x0 and x1 <= b["x0"] + 0.1 for x0, x1 in line.calls)
+
+
+def _calls_width(line: Line, a: dict, b: dict) -> float:
+    """The width the footnote calls between two characters take (a mark's advance is measured without)."""
+    return sum(x1 - x0 for x0, x1 in line.calls if a["x1"] - 0.1 <= x0 and x1 <= b["x0"] + 0.1)
+
+
+def measure(path: Path, notes=None) -> Proof:
+    """`notes`: the book's manuscript.NotesSpec (where its notes go, how they are numbered); default the
+    house style, at the page's foot, numbered afresh on each page."""
     try:
         import pdfplumber
     except ImportError:
@@ -198,6 +224,8 @@ def measure(path: Path) -> Proof:
 
     with pdfplumber.open(path) as pdf:
         lines, pages, body = read_lines(pdf)
+        trims = [page.trimbox for page in pdf.pages]
+    attach_calls(lines, pages, body)
     script = _script(path, "".join(l.text for l in lines))
     blocks = blocks_of(lines, pages, body)
     # A contents entry that wraps breaks between phrases (rule 12), ragged, not justified.
@@ -210,6 +238,9 @@ def measure(path: Path) -> Proof:
     rules = [_rule1(justified, right, script), _rule2(text_lines), _rule3(blocks),
              _rule4(justified), _rule5(lines, right, script, {id(b.lines[-1]) for b in blocks}), _rule6(blocks), _rule7(text_blocks, lines, pages, body),
              _rule8(text_blocks, right, _text_layer(path)), _rule9(text_blocks, right, script)]
+    page_notes = notes_of(pages, lines, body, trims)
+    place, numbering = (notes.place, notes.numbering) if notes else ("page", "page")
+    rules += [_rule10(page_notes, numbering, place), _rule11(text_blocks, lines, pages, body, page_notes)]
     rules.append(_rule12(title_lines(pages, body, lines, entries), entries, _titles(path), script))
     return Proof(path, script, rules)
 
@@ -292,7 +323,7 @@ def _rule4(justified) -> Rule:
     worst = 0.0
     for _, line in justified:
         for a, b in zip(line.chars, line.chars[1:]):
-            if HAN.match(a["text"]) and HAN.match(b["text"]):
+            if HAN.match(a["text"]) and HAN.match(b["text"]) and not _call_between(line, a, b):
                 gap = (b["x0"] - a["x1"]) / _em(a)
                 worst = max(worst, gap)
                 if gap > MAX_HAN_GAP + EPSILON:
@@ -318,11 +349,13 @@ def _rule5(lines, right, script, last_lines) -> Rule:
             if c["text"] not in FULL_WIDTH_MARKS:
                 continue
             em = _em(c)
+            # Two marks with a footnote call between them are no pair: each takes its full em.
             paired = any(0 <= j < len(chars) and chars[j]["text"] in FULL_WIDTH_MARKS
                          and chars[j]["text"] + c["text"] not in ("……", "——", "…—", "—…")
                          and c["text"] + chars[j]["text"] not in ("……", "——", "…—", "—…")
+                         and not _call_between(line, *sorted((c, chars[j]), key=lambda x: x["x0"]))
                          for j in (i - 1, i + 1))
-            nxt = chars[i + 1]["text"] if i + 1 < len(chars) else None
+            nxt = chars[i + 1]["text"] if i + 1 < len(chars) and not _call_between(line, c, chars[i + 1]) else None
             ends = i + 2 == len(chars) and id(line) in last_lines
             if script == "Hans" and nxt in FULL_WIDTH_MARKS and c["text"] + nxt not in ("……", "——") and not ends:
                 width = (chars[i + 1]["x0"] - c["x0"] + _advance(chars, i + 1, right.get(line.page % 2, inf))) / em
@@ -330,7 +363,7 @@ def _rule5(lines, right, script, last_lines) -> Rule:
                 if width > MAX_PAIR + EPSILON:
                     rule.failures.append(f"{line.where()}: {c['text']}{nxt} takes {width:.2f} em")
             if i + 1 < len(chars) and (script == "Hant" or not paired):
-                width = (chars[i + 1]["x0"] - c["x0"]) / em
+                width = (chars[i + 1]["x0"] - c["x0"] - _calls_width(line, c, chars[i + 1])) / em
                 singles.append(width)
                 # zh-Hans may squeeze a mark to half width to fit a line (rule 9 checks clreq's order).
                 if width < (1 if script == "Hant" else 0.5) - EPSILON:
@@ -708,3 +741,183 @@ def _rule12(found: dict[str, list[Line]], entries: list[Block], titles: list[str
                    + f"{wrapped} titles wrap: {marked} breaks at a marked "
                    f"space, {at_marks} at a mark")
     return rule
+
+
+# Rules 10 and 11: footnotes at the foot of the page, and no stranded lines (issue 15).
+
+NOTE_MARK = re.compile(r"([\u2460-\u2473])|\[(\d+)\]")   # notes.mark: ①–⑳, then [21]
+
+
+def _mark_number(text: str) -> int | None:
+    match = NOTE_MARK.match(text)
+    if not match:
+        return None
+    return ord(match[1]) - 0x2460 + 1 if match[1] else int(match[2])
+
+
+@dataclass
+class PageNotes:
+    """What rule 10 reads off one page: the calls in the text and the notes at its foot."""
+    calls: list[int] = field(default_factory=list)       # the calls' numbers, in reading order
+    notes: list[int] = field(default_factory=list)       # the numbers the notes at the foot begin with
+    top: float = inf                                     # the top of the notes' first line
+    lines: int = 0                                       # lines of notes (a continued note's too)
+    continued: bool = False                              # the first line goes on with the page before's note
+    outside: int = 0                                     # note characters drawn off the page or over the text
+
+
+def _rows(chars: list[dict]) -> list[list[dict]]:
+    """Characters on one baseline, top to bottom, each row left to right."""
+    rows: dict[float, list[dict]] = {}
+    for c in chars:
+        rows.setdefault(round(c["matrix"][5], 1), []).append(c)
+    return [sorted(rows[y], key=lambda c: c["x0"]) for y in sorted(rows, reverse=True)]
+
+
+def notes_of(pages: list[list[dict]], lines: list[Line], body: float, trims: list[tuple]) -> list[PageNotes]:
+    """Per page, the footnote calls (marks in a raised size, under 0.7 em of the body) and the notes: lines
+    below the page's last body line in the size most used there for text smaller than the body's but
+    larger than a call (the folio and running heads, set in their own size, are left out), from the first
+    page with a call on (the front matter's small print is no note)."""
+    last_body = {}
+    for line in lines:
+        last_body[line.page] = max(last_body.get(line.page, -inf), line.chars[0]["bottom"])
+    found = []
+    for chars in pages:
+        page = PageNotes()
+        for row in _rows([c for c in chars if c["size"] <= 0.7 * body and c["text"].strip()]):
+            page.calls += [_mark_number(m[0]) for m in NOTE_MARK.finditer("".join(c["text"] for c in row))]
+        found.append(page)
+    first = next((number for number, page in enumerate(found, 1) if page.calls), len(pages) + 1)
+    below = Counter(round(c["size"], 2) for number, chars in enumerate(pages[first - 1:], first) for c in chars
+                    if 0.7 * body < c["size"] < body - 0.05 and c["top"] > last_body.get(number, -inf)
+                    and c["text"].strip())
+    note_size = below.most_common(1)[0][0] if below else None
+    for number, (page, chars) in enumerate(zip(found, pages), 1):
+        if note_size is None or number < first:
+            continue
+        notes = [c for c in chars if abs(c["size"] - note_size) < 0.05 and c["text"].strip()
+                 and (c["top"] > last_body.get(number, -inf) or c["top"] < trims[number - 1][1])]
+        rows = _rows(notes)
+        for row in rows:
+            number_at_start = _mark_number("".join(c["text"] for c in row[:4]))
+            if number_at_start is not None:
+                page.notes.append(number_at_start)
+        page.lines = len(rows)
+        page.continued = bool(rows) and _mark_number("".join(c["text"] for c in rows[0][:4])) is None
+        page.top = min((c["top"] for c in notes), default=inf)
+        page.outside = sum(c["top"] < trims[number - 1][1] or c["bottom"] > trims[number - 1][3] for c in notes)
+    return found
+
+
+def _rule10(page_notes: list[PageNotes], numbering: str, place: str) -> Rule:
+    """Every note at the foot of the page of its call; marked ①②③, numbered afresh on each page (or through
+    the chapter or book, as book.yaml's notes.numbering says); none drawn off the page."""
+    rule = Rule(10, "footnotes")
+    calls = sum(len(p.calls) for p in page_notes)
+    if place == "chapter":
+        rule.figure = f"{calls} calls; notes after their chapters (book.yaml notes.place: chapter)"
+        return rule
+    previous = 0
+    for number, page in enumerate(page_notes, 1):
+        if page.calls != page.notes:
+            missing = [n for n in page.calls if n not in page.notes]
+            strays = [n for n in page.notes if n not in page.calls]
+            rule.failures.append(f"p.{number}: calls {_marks(page.calls)}, notes at the foot {_marks(page.notes)}"
+                                 + (f": {_marks(missing)} not on the page of its call" if missing else "")
+                                 + (f": {_marks(strays)} without its call" if strays else ""))
+        if page.outside:
+            rule.failures.append(f"p.{number}: {page.outside} characters of a note drawn off the page: the note "
+                                 "is longer than the page")
+        for n in page.calls:
+            expected = {"page": [previous + 1], "chapter": [previous + 1, 1], "book": [previous + 1]}[numbering]
+            if n not in expected:
+                rule.failures.append(f"p.{number}: call {_marks([n])} after {_marks([previous]) if previous else 'none'}"
+                                     f" (numbered by {numbering})")
+            previous = n
+        if numbering == "page":
+            previous = 0
+    continued = sum(p.continued for p in page_notes)
+    rule.figure = (f"{calls} calls on {sum(1 for p in page_notes if p.calls)} pages, each note on the page of its "
+                   f"call, numbered by {numbering}, marks {_marks(sorted({n for p in page_notes for n in p.calls})[:3])}…; "
+                   f"{continued} pages where a note goes on from the page before")
+    return rule
+
+
+def _marks(numbers: list[int]) -> str:
+    from .notes import mark
+
+    return "".join(mark(n) for n in numbers) or "none"
+
+
+def chapter_pages(lines: list[Line], pages: list[list[dict]], body: float) -> list[list[int]]:
+    """The pages of each chapter that hold body lines: a chapter opens on a page whose heading is set in
+    the largest size found on pages with body lines (the contents' title is smaller than a chapter's)."""
+    with_body = sorted({l.page for l in lines})
+    largest = max((c["size"] for n in with_body for c in pages[n - 1]), default=body)
+    chapters: list[list[int]] = []
+    for number in with_body:
+        if any(abs(c["size"] - largest) < 0.05 for c in pages[number - 1]) and largest > body + 0.05:
+            chapters.append([])
+        if chapters:
+            chapters[-1].append(number)
+    return chapters
+
+
+def _rule11(blocks: list[Block], lines: list[Line], pages: list[list[dict]], body: float,
+            page_notes: list[PageNotes]) -> Rule:
+    """No stranded lines: a paragraph of three or more lines never leaves its first line alone at a page's
+    foot nor its last alone at the next page's head; a heading never ends a page; a chapter's last page
+    holds two lines or more. Lists the short pages this costs: pages whose text ends a line or more above
+    where a full page's ends (chapters' last pages aside)."""
+    rule = Rule(11, "stranded lines")
+    for block in blocks:
+        if not block.paragraph or len(block.lines) < 3:
+            continue
+        per_page = Counter(l.page for l in block.lines)
+        if len(per_page) > 1:
+            first, last = min(per_page), max(per_page)
+            if per_page[first] == 1:
+                rule.failures.append(f"p.{first}: ends with the first line of a paragraph: {block.lines[0].text[:12]}")
+            if per_page[last] == 1:
+                rule.failures.append(f"p.{last}: starts with the last line of a paragraph: {block.lines[-1].text[:12]}")
+    body_pages = sorted({l.page for l in lines})
+    for number in body_pages:
+        text = [c for c in pages[number - 1] if c["text"].strip() and c["top"] < page_notes[number - 1].top]
+        headings = [c for c in text if c["size"] > body + 0.05]
+        body_text = [c for c in text if abs(c["size"] - body) < 0.05]
+        if headings and body_text and max(c["bottom"] for c in headings) > max(c["bottom"] for c in body_text):
+            rule.failures.append(f"p.{number}: a heading ends the page")
+    chapters = chapter_pages(lines, pages, body)
+    last_pages = {chapter[-1] for chapter in chapters}
+    for number in sorted(last_pages):
+        count = sum(1 for l in lines if l.page == number)
+        if count < 2:
+            rule.failures.append(f"p.{number}: a chapter's last page holds {count} line")
+    short = _short_pages(lines, page_notes, [n for chapter in chapters for n in chapter], last_pages)
+    rule.figure = (f"{sum(len(b.lines) >= 3 for b in blocks if b.paragraph)} paragraphs of 3+ lines, "
+                   f"{len(chapters)} chapters; {len(short)} short pages"
+                   + (": " + ", ".join(f"p.{n} ({k} line{'s' if k > 1 else ''} short)" for n, k in short) if short else ""))
+    return rule
+
+
+def _short_pages(lines, page_notes, body_pages, last_pages) -> list[tuple[int, int]]:
+    """(page, lines short) for the pages whose body text ends a line pitch or more above a full page's:
+    the lowest last line of any page, or on a page with notes the lowest last line above its notes."""
+    pitch = Counter(round(a.baseline - b.baseline, 1) for a, b in zip(lines, lines[1:])
+                    if a.page == b.page).most_common(1)[0][0]
+    bottom = {}
+    for line in lines:
+        bottom[line.page] = max(bottom.get(line.page, -inf), line.chars[0]["bottom"])
+    plain = [bottom[n] for n in body_pages if page_notes[n - 1].top == inf]
+    full = max(plain, default=max(bottom.values()))
+    gap = min((page_notes[n - 1].top - bottom[n] for n in body_pages if page_notes[n - 1].top < inf), default=0)
+    short = []
+    for number in body_pages:
+        if number in last_pages:
+            continue
+        notes_top = page_notes[number - 1].top
+        room = (notes_top - gap if notes_top < inf else full) - bottom[number]
+        if room >= pitch - 0.5:
+            short.append((number, int((room + 0.5) // pitch)))
+    return short

@@ -5,6 +5,8 @@
   boxes that it never attaches to the tree (22 on this book's pages 7–12): a reader would read every
   folio, and "……" for each leader, as text.
 - A link's /Contents is its text (a chapter's title in the contents), not its target id ("ch01").
+- A footnote at a page's foot (notes.py) is a Note, with the ID PDF/UA asks of a Note (pdf_tidy maps the
+  IDs in the structure tree's IDTree); WeasyPrint makes it a Span.
 
 Active only inside `active(rendered)` while the screen PDF is written; written for the WeasyPrint version
 weasyprint_cjk checks.
@@ -12,6 +14,7 @@ weasyprint_cjk checks.
 from __future__ import annotations
 
 import contextlib
+import itertools
 
 from . import weasyprint_cjk  # noqa: F401  (refuses any WeasyPrint but the one this is written for)
 import pydyf  # noqa: E402
@@ -49,9 +52,23 @@ def add_links(links_and_anchors, matrix, pdf, page, names, tags):
             box.link_annotation["Contents"] = pydyf.String(link_text(box))
 
 
+def is_note(box) -> bool:
+    """The block of a note at a page's foot, or of a line of a long note (notes.py), in the footnote area."""
+    return (isinstance(box, boxes.BlockBox) and box.element is not None and box.element_tag == "span"
+            and "footnote" in (box.element.get("class") or "").split())
+
+
+def _as_note(elements, number: int):
+    for element in elements:
+        element["S"] = "/Note"
+        element["ID"] = pydyf.String(f"note-{number}")
+        yield element
+
+
 @contextlib.contextmanager
 def active(rendered):
     artifacts = artifact_boxes(rendered)
+    notes = itertools.count(1)
 
     @contextlib.contextmanager
     def marked(stream, box, tag):
@@ -61,8 +78,11 @@ def active(rendered):
             yield
 
     def build_box_tree(box, *args):
-        """WeasyPrint's _build_box_tree, which makes no structure element for an artifact."""
-        return () if box in artifacts else _weasyprint_build_box_tree(box, *args)
+        """WeasyPrint's _build_box_tree, which makes no structure element for an artifact, and a Note of a note."""
+        if box in artifacts:
+            return ()
+        elements = _weasyprint_build_box_tree(box, *args)
+        return _as_note(elements, next(notes)) if is_note(box) else elements
 
     Stream.marked = marked
     tags._build_box_tree = build_box_tree   # also what its own recursion calls

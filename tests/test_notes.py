@@ -1,0 +1,205 @@
+"""Footnotes at the foot of the page and no stranded lines (issue 15), measured on built PDFs by
+`publish proof`'s rules 10 and 11, each with a book or a PDF that fails it; the EPUB's pop-up notes."""
+from __future__ import annotations
+
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import pdfplumber
+import pytest
+from lxml import etree
+
+from conftest import SAMPLE, build_book
+from typography_stress import write_stress_book
+from publish import manuscript, notes, proof
+
+EPUB_NS = "http://www.idpf.org/2007/ops"
+
+
+def _rules(pdf: Path, book: Path | None = None) -> dict[int, proof.Rule]:
+    spec = manuscript.load(book).notes if book else None
+    return {rule.number: rule for rule in proof.measure(pdf, spec).rules}
+
+
+def _stress_book(tmp: Path, yaml_notes: str = "", text_css: str | None = None) -> Path:
+    book = write_stress_book(tmp / "book")
+    if yaml_notes:
+        yaml_file = book / "book.yaml"
+        yaml_file.write_text(yaml_file.read_text(encoding="utf-8").replace("chapters:\n", yaml_notes + "chapters:\n"),
+                             encoding="utf-8")
+    if text_css is not None:
+        (book / "layouts" / "common").mkdir(parents=True)
+        (book / "layouts" / "common" / "text.css.j2").write_text(text_css, encoding="utf-8")
+    return book
+
+
+@pytest.fixture(scope="module")
+def stress(tmp_path_factory) -> tuple[Path, Path]:
+    """The stress book and its zh-Hans print PDF."""
+    tmp = tmp_path_factory.mktemp("notes-stress")
+    book = _stress_book(tmp)
+    return book, build_book(book, tmp / "out", formats=("pdf",), edition_names=["zh-Hans"])["zh-Hans", "pdf"]
+
+
+def test_every_note_is_on_the_page_of_its_call_numbered_afresh(stress):
+    book, pdf = stress
+    rule = _rules(pdf, book)[10]
+    assert rule.passed, rule.report()
+    calls = int(rule.figure.split()[0])
+    assert calls >= 20, rule.figure
+    assert "numbered by page" in rule.figure and "marks ①②③" in rule.figure, rule.figure
+
+
+def test_a_note_longer_than_a_page_goes_on_at_the_next_pages_foot(stress):
+    _, pdf = stress
+    page_notes = notes_of(pdf)
+    continued = [n for n, p in enumerate(page_notes, 1) if p.continued]
+    assert continued, "the long note does not go on overleaf"
+    assert all(page_notes[n - 2].lines for n in continued)     # from the notes of the page before
+    assert not any(p.outside for p in page_notes)
+
+
+def notes_of(pdf: Path) -> list[proof.PageNotes]:
+    with pdfplumber.open(pdf) as document:
+        lines, pages, body = proof.read_lines(document)
+        trims = [page.trimbox for page in document.pages]
+    return proof.notes_of(pages, lines, body, trims)
+
+
+def test_no_stranded_lines_and_the_short_pages_are_listed(stress):
+    _, pdf = stress
+    rule = _rules(pdf)[11]
+    assert rule.passed, rule.report()
+    paragraphs = int(rule.figure.split()[0])
+    assert paragraphs >= 20 and "4 chapters" in rule.figure, rule.figure
+    assert re.search(r"\d+ short pages", rule.figure), rule.figure
+
+
+def test_without_the_page_marks_the_numbers_run_on_and_rule_10_fails(stress, tmp_path):
+    """A book numbered through the chapter passes rule 10 when proof knows it, and fails as the house style."""
+    book = _stress_book(tmp_path, "notes: {numbering: chapter}\n")
+    pdf = build_book(book, tmp_path / "out", formats=("pdf",), edition_names=["zh-Hans"])["zh-Hans", "pdf"]
+    assert _rules(pdf, book)[10].passed, _rules(pdf, book)[10].report()
+    rule = _rules(pdf)[10]
+    assert not rule.passed and "(numbered by page)" in rule.failures[0], rule.report()
+
+
+def test_weasyprint_alone_draws_a_long_note_off_the_page_and_rule_10_fails(tmp_path, monkeypatch):
+    """No note set line by line: WeasyPrint 70 draws the long note whole, up over the text and off the page."""
+    monkeypatch.setattr(notes, "long_notes", lambda rendered, split: {})
+    book = _stress_book(tmp_path)
+    pdf = build_book(book, tmp_path / "out", formats=("pdf",), edition_names=["zh-Hans"])["zh-Hans", "pdf"]
+    rule = _rules(pdf, book)[10]
+    assert not rule.passed and any("drawn off the page" in f for f in rule.failures), rule.report()
+
+
+def test_without_orphans_and_widows_rule_11_fails(tmp_path):
+    """The same book with a paragraph's lines free to stand alone at a page's foot or head."""
+    css = (Path(__file__).resolve().parents[1] / "layouts" / "common" / "text.css.j2").read_text(encoding="utf-8")
+    book = _stress_book(tmp_path, text_css=css.replace("orphans: 2;", "orphans: 1;").replace("widows: 2;", "widows: 1;"))
+    pdf = build_book(book, tmp_path / "out", formats=("pdf",), edition_names=["zh-Hans"])["zh-Hans", "pdf"]
+    rule = _rules(pdf)[11]
+    assert not rule.passed and any("line of a paragraph" in f for f in rule.failures), rule.report()
+
+
+def test_the_epub_has_pop_up_footnotes_linked_both_ways(tmp_path):
+    epub = build_book(SAMPLE, tmp_path, formats=("epub",), edition_names=["zh-Hans"])["zh-Hans", "epub"]
+    with zipfile.ZipFile(epub) as z:
+        chapter = etree.fromstring(z.read("EPUB/text/ch01.xhtml"))
+    ns = {"h": "http://www.w3.org/1999/xhtml", "e": EPUB_NS}
+    refs = chapter.findall(".//h:a[@e:type='noteref']", ns)
+    asides = chapter.findall(".//h:aside[@e:type='footnote']", ns)
+    assert len(refs) == len(asides) == 1
+    ref, aside = refs[0], asides[0]
+    assert ref.get("href") == "#" + aside.get("id") and ref.text == "①"
+    back = aside.find(".//h:a[@role='doc-backlink']", ns)
+    assert back.get("href") == "#" + ref.get("id") and back.text == "①"
+    assert "".join(aside.itertext()).strip() == "①这句话出自明代董其昌《画禅室随笔》。"
+
+
+def test_the_marks_and_the_notes_moved_to_their_calls():
+    assert [notes.mark(n) for n in (1, 2, 20, 21)] == ["①", "②", "⑳", "[21]"]
+    chapter = ('<p>我们<sup class="footnote-ref" id="fnref-c-1"><a href="#fn-c-1">①</a></sup>去'
+               '<span class="halt">，</span></p>\n<div class="footnotes">\n'
+               '<div class="footnote" id="fn-c-1" data-mark="①"><p>注一</p>\n<p>注二</p>\n</div>\n</div>\n')
+    assert notes.at_page_foot(chapter) == (
+        '<p>我<span class="nw">们<span class="footnote" id="fn-c-1" data-mark="①">注一\n'
+        '<span class="fn-p">注二</span></span></span>去<span class="halt">，</span></p>\n')
+
+
+def test_a_book_may_set_its_notes_after_each_chapter(tmp_path):
+    """book.yaml notes.place: chapter: the notes after the chapter's text, marked ①, and rule 10 told so."""
+    book = tmp_path / "book"
+    shutil.copytree(SAMPLE, book)
+    yaml_file = book / "book.yaml"
+    yaml_file.write_text(yaml_file.read_text(encoding="utf-8").replace("chapters:\n", "notes: {place: chapter}\nchapters:\n"),
+                         encoding="utf-8")
+    pdf = build_book(book, tmp_path / "out", formats=("pdf",), edition_names=["zh-Hans"])["zh-Hans", "pdf"]
+    rules = _rules(pdf, book)
+    assert rules[10].passed and "notes after their chapters" in rules[10].figure, rules[10].report()
+    with pdfplumber.open(pdf) as document:
+        text = "".join(page.extract_text() for page in document.pages)
+    assert "①这句话出自明代董其昌《画禅室随笔》。" in text.replace("\n", "").replace(" ", "")
+
+
+def test_weasyprints_own_footnote_area_leaves_pages_short(tmp_path, monkeypatch):
+    """weasyprint_notes measures the area from each note's height: WeasyPrint's own area, laid out again
+    for each note, finds it overflowing by a rounding error and moves notes (and their lines) on, leaving
+    pages short. A chapter of 300 notes, five to a paragraph."""
+    import contextlib
+
+    from publish import build as pipeline, edition, layouts, pdf, weasyprint_notes
+
+    book = tmp_path / "book"
+    shutil.copytree(SAMPLE, book)
+    han = "清晨我们从北京出发沿着高速一路向南车上的收音机里播放着天气预报"
+    body = "".join(f"{han[n % 20:n % 20 + 12]}。[^{n}]" + ("\n\n" if n % 5 == 0 else "") for n in range(1, 301))
+    notes_text = "\n".join(f"[^{n}]: {han[n % 25:n % 25 + 6]}。" for n in range(1, 301))
+    (book / "chapters" / "01.md").write_text(f"# 第一章\n\n{body}\n\n{notes_text}\n", encoding="utf-8")
+    loaded = manuscript.load(book)
+    document = layouts.render_print(edition.make(loaded, "zh-Hans", pipeline.labels(loaded)), loaded)
+    pages = []
+    for _ in ("ours", "weasyprint's"):
+        pdf.render(document, loaded.root, inspect=lambda rendered: pages.append(len(rendered.pages)))
+        monkeypatch.setattr(weasyprint_notes, "active", contextlib.nullcontext)
+    assert pages[0] < 0.7 * pages[1], pages
+
+
+def test_the_screen_pdf_tags_each_note_as_a_note_with_an_id(tmp_path):
+    """PDF/UA: a Note has an ID, and the structure tree root maps every ID (IDTree)."""
+    import pikepdf
+
+    screen = build_book(SAMPLE, tmp_path, formats=("pdf",), edition_names=["zh-Hans"])["zh-Hans", "screen"]
+    with pikepdf.open(screen) as pdf:
+        notes_found = [o for o in pdf.objects if isinstance(o, pikepdf.Dictionary) and o.get("/S") == "/Note"]
+        names = pdf.Root.StructTreeRoot.IDTree.Names
+        mapped = {bytes(names[i]): names[i + 1] for i in range(0, len(names), 2)}
+        assert len(notes_found) == 2 and len({bytes(n.ID) for n in notes_found}) == 2
+        assert all(mapped[bytes(n.ID)].objgen == n.objgen for n in notes_found)
+        keys = [bytes(names[i]) for i in range(0, len(names), 2)]
+        assert keys == sorted(keys)
+
+
+def test_an_edited_long_note_is_measured_again(tmp_path):
+    """The lines of a long note are kept in the build's cache for its text: edited, it is broken anew, as
+    a build without the cache breaks it (the old plan would cut it where its lines no longer end)."""
+    book = tmp_path / "book"
+    shutil.copytree(SAMPLE, book)
+    chapter = book / "chapters" / "01.md"
+    han = "清晨我们从北京出发沿着高速一路向南车上的收音机里播放着天气预报今天白天晴最高气温"
+    long_note = "".join(han[(n * 7) % len(han)] + ("。" if n % 13 == 12 else "") for n in range(2400))
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace("《画禅室随笔》。", "《画禅室随笔》。" + long_note),
+                       encoding="utf-8")
+    build_book(book, tmp_path / "warm", formats=("pdf",), edition_names=["zh-Hans"])
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace("[^1]: 这句话", "[^1]: 据WeasyPrint 70考，这句话"),
+                       encoding="utf-8")
+    rows = {}
+    for out in ("warm", "cold"):
+        pdf = build_book(book, tmp_path / out, formats=("pdf",), edition_names=["zh-Hans"])["zh-Hans", "pdf"]
+        with pdfplumber.open(pdf) as document:
+            rows[out] = ["".join(c["text"] for c in row) for page in document.pages
+                         for row in proof._rows([c for c in page.chars if abs(c["size"] - 8.5) < 0.05])]
+        assert _rules(pdf, book)[10].passed
+    assert rows["warm"] == rows["cold"] and sum(map(len, rows["cold"])) > 2400
