@@ -77,6 +77,23 @@ def test_no_stranded_lines_and_the_short_pages_are_listed(stress):
     assert re.search(r"\d+ short pages", rule.figure), rule.figure
 
 
+def test_marks_set_on_the_laid_out_pages_equal_a_layout_with_them(stress, tmp_path, monkeypatch):
+    """A cold build lays the stress book out once with every note marked ①, then gives the calls and
+    markers their pages' marks on the laid-out boxes (notes.restamp): the very bytes a second layout with
+    those marks in the document gives."""
+    book, pdf = stress
+    restamped = []
+    restamp = notes.restamp
+    monkeypatch.setattr(notes, "restamp", lambda *args: restamped.append(restamp(*args)) or restamped[-1])
+    again = build_book(book, tmp_path / "restamped", formats=("pdf",), edition_names=["zh-Hans"])
+    assert restamped and all(restamped), "the stress book has pages of two notes and more"
+    monkeypatch.setattr(notes, "restamp", lambda *args: False)   # as before: the whole book laid out again
+    relaid = build_book(book, tmp_path / "relaid", formats=("pdf",), edition_names=["zh-Hans"])
+    for kind in ("pdf", "screen"):
+        assert again["zh-Hans", kind].read_bytes() == relaid["zh-Hans", kind].read_bytes(), kind
+    assert again["zh-Hans", "pdf"].read_bytes() == pdf.read_bytes()
+
+
 def test_without_the_page_marks_the_numbers_run_on_and_rule_10_fails(stress, tmp_path):
     """A book numbered through the chapter passes rule 10 when proof knows it, and fails as the house style."""
     book = _stress_book(tmp_path, "notes: {numbering: chapter}\n")
@@ -200,6 +217,6 @@ def test_an_edited_long_note_is_measured_again(tmp_path):
         pdf = build_book(book, tmp_path / out, formats=("pdf",), edition_names=["zh-Hans"])["zh-Hans", "pdf"]
         with pdfplumber.open(pdf) as document:
             rows[out] = ["".join(c["text"] for c in row) for page in document.pages
-                         for row in proof._rows([c for c in page.chars if abs(c["size"] - 8.5) < 0.05])]
+                         for row in proof._baseline_rows([c for c in page.chars if abs(c["size"] - 8.5) < 0.05])]
         assert _rules(pdf, book)[10].passed
     assert rows["warm"] == rows["cold"] and sum(map(len, rows["cold"])) > 2400

@@ -122,6 +122,7 @@ def restamp(rendered, marks: dict[str, str]) -> bool:
 # (no call, no mark, footnote-policy auto: WeasyPrint moves such a line to the next page's foot when it no
 # longer fits, and the lines after it with it; @footnote's max-height makes it do so on that page too).
 # Each line holds the characters the whole note's line held, and is justified as it was.
+WEASYPRINT_HYPHEN = "\u2010"
 LONG_NOTE = 0.5   # of the page's content height
 TAG = re.compile(r"(<[^>]*>)")
 TAG_NAME = re.compile(r"<([A-Za-z][A-Za-z0-9]*)")
@@ -145,7 +146,10 @@ def _note_lines(box) -> list[tuple[int, bool]]:
     lines = [c for c in children if type(c).__name__ == "LineBox"]
     for child in children:
         if type(child).__name__ == "LineBox":
-            found.append((len("".join(_text(child).split())), child is not lines[-1]))
+            # A hyphenated word's line ends with the hyphen WeasyPrint adds (its default hyphenate-character),
+            # which is not in the note's text: counted, it would shift every later cut by one.
+            text = "".join(_text(child).split()).removesuffix(WEASYPRINT_HYPHEN)
+            found.append((len(text), child is not lines[-1]))
         else:
             found += _note_lines(child)
     return found

@@ -456,9 +456,10 @@ def _text_layer(path: Path) -> list[str]:
 
 
 def _han_gaps(line: Line) -> list[tuple[float, str]]:
-    """Each gap between two adjacent Han characters, in ems, with the pair."""
+    """Each gap between two adjacent Han characters, in ems, with the pair (not one a footnote call fills)."""
     return [((b["x0"] - a["x1"]) / _em(a), a["text"] + b["text"])
-            for a, b in zip(line.chars, line.chars[1:]) if HAN.match(a["text"]) and HAN.match(b["text"])]
+            for a, b in zip(line.chars, line.chars[1:])
+            if HAN.match(a["text"]) and HAN.match(b["text"]) and not _call_between(line, a, b)]
 
 
 def _latin_tail(line: Line) -> str:
@@ -502,9 +503,13 @@ def _rule8(blocks, right, text_layer) -> Rule:
             else:
                 rule.failures.append(f"{line.where()}: breaks inside {tail}|{head}, not after / . _ ? & = nor before # -")
                 continue
-            pages = "".join(text_layer[line.page - 1:following.page])
-            around = line.text[:-len(tail)][-3:] + run + following.text[len(head):][:3]
-            if run not in pages or re.sub(r"\s", "", around) not in re.sub(r"\s", "", pages):
+            cut = len(run) - len(head)   # the run as copied (a hyphenated word's without its hyphen)
+            before, after = line.text[:-len(tail)][-3:] + run[:cut], run[cut:] + following.text[len(head):][:3]
+            if following.page == line.page:
+                pieces = [(before + after, text_layer[line.page - 1])]
+            else:   # a page break: the running head, folio and notes come between in the text layer
+                pieces = [(before, text_layer[line.page - 1]), (after, text_layer[following.page - 1])]
+            if any(re.sub(r"\s", "", piece) not in re.sub(r"\s", "", page) for piece, page in pieces):
                 rule.failures.append(f"{line.where()}: {tail}|{head} does not copy as {run}")
     for block in blocks:
         for line in block.lines[:-1]:
@@ -568,14 +573,17 @@ def _rule9(blocks, right, script) -> Rule:
             for i, c in enumerate(chars[:-1] if script == "Hans" else []):   # zh-Hant squeezes none
                 if c["text"] not in CLOSING_MARKS | NO_LINE_END:
                     continue
-                advance = (chars[i + 1]["x0"] - c["x0"]) / em - spacing   # never below half: rule 5
+                # never below half: rule 5; a footnote call after the mark is not its advance
+                advance = (chars[i + 1]["x0"] - c["x0"] - _calls_width(line, c, chars[i + 1])) / em - spacing
                 beside = [chars[j]["text"] for j in (i - 1, i + 1) if 0 <= j < len(chars)]
-                paired = any(x in CLOSING_MARKS | NO_LINE_END for x in beside)
+                # …… and —— are pair partners too: typeset.py halves a closing mark after them (rule 5)
+                paired = any(x in CLOSING_MARKS | NO_LINE_END | {"…", "—"} for x in beside)
                 if advance < 0.75 and not paired:
                     singles_halved += 1
                 # A pair squeezes to 1 em when both are closing marks (an opening one is not squeezed).
                 if c["text"] in CLOSING_MARKS and chars[i + 1]["text"] in CLOSING_MARKS:
-                    pair = (chars[i + 2]["x0"] if i + 2 < len(chars) else edge) - c["x0"]
+                    after = chars[i + 2] if i + 2 < len(chars) else None
+                    pair = ((after["x0"] - _calls_width(line, c, after)) if after else edge) - c["x0"]
                     if pair / em - 2 * spacing > 1 + EPSILON:
                         pairs_open += 1
                     else:
@@ -766,7 +774,7 @@ class PageNotes:
     outside: int = 0                                     # note characters drawn off the page or over the text
 
 
-def _rows(chars: list[dict]) -> list[list[dict]]:
+def _baseline_rows(chars: list[dict]) -> list[list[dict]]:
     """Characters on one baseline, top to bottom, each row left to right."""
     rows: dict[float, list[dict]] = {}
     for c in chars:
@@ -785,7 +793,7 @@ def notes_of(pages: list[list[dict]], lines: list[Line], body: float, trims: lis
     found = []
     for chars in pages:
         page = PageNotes()
-        for row in _rows([c for c in chars if c["size"] <= 0.7 * body and c["text"].strip()]):
+        for row in _baseline_rows([c for c in chars if c["size"] <= 0.7 * body and c["text"].strip()]):
             page.calls += [_mark_number(m[0]) for m in NOTE_MARK.finditer("".join(c["text"] for c in row))]
         found.append(page)
     first = next((number for number, page in enumerate(found, 1) if page.calls), len(pages) + 1)
@@ -798,7 +806,7 @@ def notes_of(pages: list[list[dict]], lines: list[Line], body: float, trims: lis
             continue
         notes = [c for c in chars if abs(c["size"] - note_size) < 0.05 and c["text"].strip()
                  and (c["top"] > last_body.get(number, -inf) or c["top"] < trims[number - 1][1])]
-        rows = _rows(notes)
+        rows = _baseline_rows(notes)
         for row in rows:
             number_at_start = _mark_number("".join(c["text"] for c in row[:4]))
             if number_at_start is not None:

@@ -79,27 +79,42 @@ def update_footnote_area(self) -> bool:
     """WeasyPrint's _update_footnote_area, from the notes' kept heights: the same page bottom, area
     height and overflow (within ROUNDING_PX)."""
     area = self.current_footnote_area
-    if area.height != "auto" and not self.in_column:
+    if area.height != "auto" and not self.really_in_column:
         self.page_bottom += area.margin_height()
     area.children = self.current_page_footnotes
     if not area.children:
         area.height = 0
-        if not self.in_column:
+        if not self.really_in_column:
             self.page_bottom -= area.margin_height()
         return False
     content = sum(_note_height(self, note) for note in area.children)
     area.height = min(content, area.max_height)
-    if not self.in_column:
+    if not self.really_in_column:
         self.page_bottom -= area.margin_height()
     return content > area.max_height + ROUNDING_PX
+
+
+def _set_in_column(self, value) -> None:
+    self.really_in_column = value
+
+
+# A note stays on the page of its call. When a line overflows the page and breaking the paragraph there
+# would leave a widow, WeasyPrint 70 first moves the page's notes to the next page, away from their calls,
+# unless it is laying out columns (block._linebox_layout). Read as True, `in_column` makes it break the
+# paragraph instead, as footnote-policy: line asks. Its other readers: avoid/force_page_break, which differ
+# only for `column` values no layout uses, and the footnote area (update_footnote_area, which reads
+# `really_in_column`, the flag as WeasyPrint set it).
+_KEEP_NOTES_WITH_CALLS = property(lambda self: True, _set_in_column)
 
 
 @contextlib.contextmanager
 def active():
     LayoutContext._update_footnote_area = update_footnote_area
     LayoutContext.__init__ = _context_init
+    LayoutContext.in_column = _KEEP_NOTES_WITH_CALLS
     try:
         yield
     finally:
         LayoutContext._update_footnote_area = _weasyprint_update_footnote_area
         LayoutContext.__init__ = _weasyprint_context_init
+        LayoutContext.in_column = False   # WeasyPrint's default, for a context made while active
