@@ -250,11 +250,20 @@ def right_edges(blocks) -> dict[int, float]:
     paragraph's line that does not end with a closing mark. zh-Hans may set a line-end closing mark
     half width (clreq's line adjustment): the PDF draws it full width, its blank half past the edge."""
     right: dict[int, float] = {}
+    left: dict[int, float] = {}
+    furthest: dict[int, float] = {}
     for block in blocks:
-        if len(block.lines) > 1:
-            for line in block.lines:
-                if line.text[-1] not in CLOSING_MARKS:
-                    right[line.page % 2] = max(right.get(line.page % 2, 0), line.x1)
+        for line in block.lines:
+            side = line.page % 2
+            left[side] = min(left.get(side, inf), line.x0 - line.inset)
+            furthest[side] = max(furthest.get(side, 0), line.x1)
+            if len(block.lines) > 1 and line.text[-1] not in CLOSING_MARKS:
+                right[side] = max(right.get(side, 0), line.x1)
+    # A side with no such line (a book of one-line paragraphs): its text block is as wide as the other
+    # side's; with none on either side, the furthest line end stands for the edge.
+    for side, other in ((0, 1), (1, 0)):
+        if side not in right and side in left:
+            right[side] = left[side] + right[other] - left[other] if other in right else furthest[side]
     return right
 
 
