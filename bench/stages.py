@@ -18,8 +18,9 @@ from pathlib import Path
 import weasyprint
 import weasyprint.document
 
-from publish import (build, cover, cover_print, edition, epub, fonts, layouts, manuscript, markdown, output, pdf, press,
-                     typeset)
+from publish import build, output
+
+from publish.stages import cover, cover_print, edition, epub, fonts, layouts, manuscript, markdown, pdf, press, typeset
 
 times: dict[str, dict[str, float]] = {}   # "edition/output" -> stage -> seconds
 state = {"edition": "-", "output": "-"}

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from conftest import MANUSCRIPT, SAMPLE, build_book
-from publish import fonts, output
+from publish import output
+from publish.stages import fonts
 from publish.build import source_date
-from publish.manuscript import load
+from publish.stages.manuscript import load
 
 PREVIOUS = b"the last good build"
 

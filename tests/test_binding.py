@@ -10,9 +10,9 @@ import pikepdf
 import pytest
 
 from conftest import SAMPLE, build_book
-from publish import binding, manuscript
+from publish.stages import binding, manuscript
 from publish.errors import PublishError
-from publish.preflight import preflight
+from publish.checks.preflight import preflight
 
 MM = 72 / 25.4
 

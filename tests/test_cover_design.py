@@ -12,10 +12,10 @@ import pytest
 from PIL import Image
 
 from conftest import SAMPLE, build_book
-from publish import layouts, manuscript, press
-from publish.cover_print import printed_colours
+from publish.stages import layouts, manuscript, press
+from publish.stages.cover_print import printed_colours
 from publish.errors import PublishError
-from publish.proofsheet import covers_side_by_side
+from publish.tools.proofsheet import covers_side_by_side
 
 
 def _fills(cover_pdf) -> list[tuple[float, ...]]:

@@ -5,9 +5,9 @@ import opencc
 import pytest
 
 from conftest import MANUSCRIPT
-from publish import manuscript
+from publish.stages import manuscript
 from publish.build import labels
-from publish.edition import make, plain_text, load_corrections
+from publish.stages.edition import make, plain_text, load_corrections
 from publish.errors import PublishError
 
 

@@ -12,9 +12,10 @@ from PIL import Image
 
 from conftest import MANUSCRIPT, EPOCH, SAMPLE, build_book
 from extract import epub_documents, outline, pdf_body_text, squeeze, xhtml_body_text
-from publish import checks, manuscript
+from publish.checks import check
+from publish.stages import manuscript
 from publish.build import labels
-from publish.edition import make, plain_text
+from publish.stages.edition import make, plain_text
 
 EDITIONS = ["zh-Hans", "zh-Hant"]
 TAGS = {"zh-Hans": "zh-Hans", "zh-Hant": "zh-Hant-TW"}   # the language tag of each edition (zh-Hant: s2tw)
@@ -62,11 +63,11 @@ def test_traditional_files_have_corner_quotes_and_the_corrections(manuscript_bui
 @pytest.mark.parametrize("name", EDITIONS)
 def test_pdf_fonts_are_embedded_and_the_books_own(manuscript_build, name):
     pdf = manuscript_build[name, "pdf"]
-    fonts = checks.pdf_fonts(pdf)
+    fonts = check.pdf_fonts(pdf)
     assert fonts, "no fonts found"
     assert all(embedded for _, embedded in fonts)
-    assert {n for n, _ in fonts} <= checks.book_font_names()
-    assert checks.pdf_book_fonts(pdf).passed
+    assert {n for n, _ in fonts} <= check.book_font_names()
+    assert check.pdf_book_fonts(pdf).passed
 
 
 @pytest.mark.parametrize("name", EDITIONS)
@@ -91,7 +92,7 @@ def test_pdf_metadata_outline_and_contents(manuscript_build, editions, name):
 @pytest.mark.parametrize("name", EDITIONS)
 def test_epubs_are_valid_small_and_in_the_editions_language(manuscript_build, name):
     path = manuscript_build[name, "epub"]
-    result = checks.epubcheck(path)
+    result = check.epubcheck(path)
     assert result.passed, result.detail
     assert path.stat().st_size < 1_000_000
     for file, data in epub_documents(path).items():
@@ -148,14 +149,14 @@ def test_sample_book_builds_and_passes_epubcheck(sample_build):
     assert len(sample_build) == 8   # per edition: print PDF, cover, screen PDF, EPUB
     for (name, fmt), path in sample_build.items():
         if fmt == "epub":
-            result = checks.epubcheck(path)
+            result = check.epubcheck(path)
             assert result.passed, result.detail
             with zipfile.ZipFile(path) as z:
                 assert "EPUB/images/image001.png" in z.namelist()
                 chapters = b"".join(z.read(n) for n in z.namelist() if "/text/" in n).decode()
             assert 'class="footnotes"' in chapters and "<table>" in chapters
         else:
-            assert checks.pdf_book_fonts(path).passed
+            assert check.pdf_book_fonts(path).passed
             if fmt == "cover":
                 continue
             with pikepdf.open(path) as pdf:

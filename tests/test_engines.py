@@ -9,8 +9,8 @@ import pikepdf
 import pytest
 
 from conftest import MANUSCRIPT, SAMPLE
-from publish import engines
-from publish.preflight import preflight
+from publish.checks import engines
+from publish.checks.preflight import preflight
 
 KINDS = ["pdf", "cover", "screen"]
 EDITIONS = ["zh-Hans", "zh-Hant"]
@@ -107,9 +107,9 @@ def test_a_paragraph_goes_on_past_the_notes_at_a_page_foot():
 
 
 def test_the_runs_of_a_paragraph_with_a_footnote_call_and_of_the_footnote():
-    from publish import manuscript
+    from publish.stages import manuscript
     from publish.build import labels
-    from publish.edition import make
+    from publish.stages.edition import make
 
     book = manuscript.load(SAMPLE)
     runs = engines.edition_runs(make(book, "zh-Hans", labels(book)).chapters)

@@ -7,13 +7,13 @@ import zipfile
 
 import pytest
 
-from publish import browser, checks
+from publish.checks import browser, check
 
 pytestmark = [
-    pytest.mark.skipif(not checks.Path(browser.CHROMIUM).exists(),
+    pytest.mark.skipif(not check.Path(browser.CHROMIUM).exists(),
                        reason=f"Chromium not installed at {browser.CHROMIUM} (apt-get install chromium)"),
 ]
-needs_ace = pytest.mark.skipif(not checks.ACE.exists(), reason="Ace not installed: run make (npm ci)")
+needs_ace = pytest.mark.skipif(not check.ACE.exists(), reason="Ace not installed: run make (npm ci)")
 
 SCRIPTS = {"zh-Hans": "sc", "zh-Hant": "tc"}
 
@@ -83,7 +83,7 @@ def test_accessibility_metadata(manuscript_build, name):
                                         ("sample", "zh-Hans"), ("sample", "zh-Hant")])
 def test_ace_finds_no_violations(manuscript_build, sample_build, book, name):
     built = manuscript_build if book == "manuscript" else sample_build
-    result = checks.ace(built[name, "epub"])
+    result = check.ace(built[name, "epub"])
     assert result.passed, result.detail
 
 
@@ -96,7 +96,7 @@ def test_ace_fails_an_epub_without_accessibility_metadata(manuscript_build, tmp_
             if item.filename.endswith(".opf"):
                 data = re.sub(rb'\s*<meta property="schema:[^<]*</meta>', b"", data)
             dst.writestr(item, data)
-    result = checks.ace(stripped)
+    result = check.ace(stripped)
     assert not result.passed and "metadata-accessmode" in result.detail
 
 

@@ -9,8 +9,8 @@ import pikepdf
 import pytest
 from fontTools.ttLib import TTFont
 
-from publish import font_codes
-from publish.preflight import preflight
+from publish.checks import font_codes
+from publish.checks.preflight import preflight
 
 FONTS = Path(__file__).resolve().parents[1] / "fonts"
 KINDS = ["pdf", "cover", "screen"]

@@ -11,10 +11,10 @@ from lxml import etree
 
 from conftest import SAMPLE, build_book
 from extract import squeeze, xhtml_body_text
-from publish import layouts, manuscript
+from publish.stages import layouts, manuscript
 from publish.build import labels
-from publish.edition import make
-from publish.imprint import Layout, imprint
+from publish.stages.edition import make
+from publish.stages.imprint import Layout, imprint
 
 EPUB_NS = "{http://www.idpf.org/2007/ops}"
 XHTML = "{http://www.w3.org/1999/xhtml}"

@@ -6,9 +6,9 @@ from fractions import Fraction
 
 import pytest
 
-from publish import imprint, manuscript
+from publish.stages import imprint, manuscript
 from publish.errors import PublishError
-from publish.imprint import BookFormat, Layout
+from publish.stages.imprint import BookFormat, Layout
 
 
 def test_open_book_format_of_three_trims_worked_by_hand():

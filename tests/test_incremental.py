@@ -8,8 +8,8 @@ from pathlib import Path
 from conftest import SAMPLE, build_book
 
 from publish import build as pipeline
-from publish import edition as editions
-from publish import interior, layouts, manuscript, pdf
+from publish.stages import edition as editions
+from publish.stages import interior, layouts, manuscript, pdf
 
 
 def _cache(out: Path) -> dict[str, int]:

@@ -8,9 +8,9 @@ import shutil
 from lxml import etree
 
 from conftest import MANUSCRIPT, SAMPLE
-from publish import layouts, manuscript
+from publish.stages import layouts, manuscript
 from publish.build import labels
-from publish.edition import make
+from publish.stages.edition import make
 
 
 def edition_of(book_dir, name="zh-Hans"):

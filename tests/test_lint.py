@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from conftest import MANUSCRIPT, SAMPLE, SEED, build_book
-from publish import cli, lint
+from publish import cli
+from publish.checks import lint
 from publish.errors import ExitCode, PublishError
 
 

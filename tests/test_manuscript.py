@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 
 from conftest import MANUSCRIPT, SEED, SAMPLE
-from publish import manuscript
-from publish.edition import plain_text, make
+from publish.stages import manuscript
+from publish.stages.edition import plain_text, make
 from publish.build import labels
 
 # The two paragraphs the source's page breaks cut in two (end of one block, start of the next).

@@ -13,7 +13,8 @@ from lxml import etree
 
 from conftest import SAMPLE, build_book
 from typography_stress import write_stress_book
-from publish import manuscript, notes, proof
+from publish.checks import proof
+from publish.stages import manuscript, notes
 
 EPUB_NS = "http://www.idpf.org/2007/ops"
 
@@ -167,7 +168,11 @@ def test_weasyprints_own_footnote_area_leaves_pages_short(tmp_path, monkeypatch)
     pages short. A chapter of 300 notes, five to a paragraph."""
     import contextlib
 
-    from publish import build as pipeline, edition, layouts, pdf, weasyprint_notes
+    from publish import build as pipeline
+
+    from publish.extensions import weasyprint_notes
+
+    from publish.stages import edition, layouts, pdf
 
     book = tmp_path / "book"
     shutil.copytree(SAMPLE, book)

@@ -8,8 +8,9 @@ from datetime import datetime, timezone
 from lxml import etree
 
 from conftest import MANUSCRIPT, SAMPLE, build_book
-from publish import checks, onix
-from publish.imprint import price_amount
+from publish.checks import check
+from publish.stages import onix
+from publish.stages.imprint import price_amount
 
 NS = {"o": onix.NAMESPACE}
 SENT = datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)
@@ -17,7 +18,7 @@ SENT = datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)
 
 def _records(book, built) -> dict[str, etree._Element]:
     paths = onix.write(book, built["zh-Hans", "pdf"].parent, SENT)
-    assert all(checks.onixcheck(path).passed for path in paths), [checks.onixcheck(p).detail for p in paths]
+    assert all(check.onixcheck(path).passed for path in paths), [check.onixcheck(p).detail for p in paths]
     return {path.name.split(".")[1]: etree.parse(str(path)).getroot() for path in paths}
 
 
@@ -84,11 +85,11 @@ def test_onixcheck_fails_a_broken_record(manuscript_build, tmp_path):
     good = onix.write(MANUSCRIPT, manuscript_build["zh-Hans", "pdf"].parent, SENT)[0]
     broken = tmp_path / "broken.onix.xml"
     broken.write_bytes(good.read_bytes().replace(b"<ProductForm>ED</ProductForm>", b"<ProductForm>XX</ProductForm>"))
-    result = checks.onixcheck(broken)
+    result = check.onixcheck(broken)
     assert not result.passed and "ProductForm" in result.detail and "XX" in result.detail
     missing = tmp_path / "missing.onix.xml"
     missing.write_bytes(good.read_bytes().replace(b"<NotificationType>03</NotificationType>", b""))
-    assert not checks.onixcheck(missing).passed
+    assert not check.onixcheck(missing).passed
 
 
 def test_prices_as_book_yaml_writes_them():

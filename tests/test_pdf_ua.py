@@ -10,9 +10,9 @@ import pytest
 
 from conftest import MANUSCRIPT
 from extract import outline
-from publish import manuscript
+from publish.stages import manuscript
 from publish.build import labels
-from publish.edition import make
+from publish.stages.edition import make
 
 EDITIONS = ["zh-Hans", "zh-Hant"]
 MM = 72 / 25.4

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import SAMPLE, build_book
 from publish import cli
-from publish.preflight import preflight
+from publish.checks.preflight import preflight
 
 EDITIONS = ["zh-Hans", "zh-Hant"]
 CHECKS = ["pdfx", "output-intent", "boxes", "no-rgb", "fonts", "image-dpi", "page-count", "marks", "info-pdfx",

@@ -10,9 +10,9 @@ import pytest
 
 from conftest import MANUSCRIPT, SAMPLE, build_book
 from extract import pdf_body_text
-from publish import binding, cover_print, manuscript, press
+from publish.stages import binding, cover_print, manuscript, press
 from publish.errors import PublishError
-from publish.layouts import LAYOUTS
+from publish.stages.layouts import LAYOUTS
 
 EDITIONS = ["zh-Hans", "zh-Hant"]
 MM = 72 / 25.4

@@ -6,7 +6,7 @@ import hashlib
 import shutil
 
 from conftest import MANUSCRIPT, SAMPLE, build_book
-from publish import print_spec
+from publish.stages import print_spec
 
 
 def _lines(book, built, name) -> dict[str, str]:

@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 from conftest import SAMPLE, build_book
-from publish import proofsheet
-from publish.proofsheet import make_sheets, spreads
+from publish.tools import proofsheet
+from publish.tools.proofsheet import make_sheets, spreads
 
 BLEED_PT = 3 / 25.4 * 72    # 3 mm
 

@@ -10,10 +10,10 @@ import sys
 import yaml
 
 from conftest import EPOCH
-from publish import manuscript
-from publish.checks import check
-from publish.proof import measure
-from publish.scaffold import new_book
+from publish.stages import manuscript
+from publish.checks.check import check
+from publish.checks.proof import measure
+from publish.tools.scaffold import new_book
 
 
 def publish(*args, **kwargs) -> subprocess.CompletedProcess:

@@ -12,8 +12,8 @@ from lxml import etree
 
 from conftest import MANUSCRIPT, build_book
 from extract import epub_documents
-from publish.edition import language_tag
-from publish.manuscript import EditionSpec
+from publish.stages.edition import language_tag
+from publish.stages.manuscript import EditionSpec
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 

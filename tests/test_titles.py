@@ -13,9 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import MANUSCRIPT
-from publish import layouts, manuscript, proof, typeset
+from publish.checks import proof
+from publish.stages import layouts, manuscript, typeset
 from publish.build import labels
-from publish.edition import make
+from publish.stages.edition import make
 
 
 def test_a_marked_space_parts_phrases_a_latin_space_does_not():

@@ -20,8 +20,10 @@ from conftest import MANUSCRIPT, SAMPLE, build_book
 import typography_stress
 from typography_stress import write_stress_book
 from publish import build as pipeline
-from publish import edition as editions
-from publish import layouts, manuscript, markdown, pdf, proof, typeset, weasyprint_cjk
+from publish.stages import edition as editions
+from publish.checks import proof
+from publish.extensions import weasyprint_cjk
+from publish.stages import layouts, manuscript, markdown, pdf, typeset
 from publish.errors import PublishError
 
 SECOND_TRIM = {"manuscript": (140, 203), "sample": (148, 210)}   # each book's other trim size

@@ -12,7 +12,7 @@ import weasyprint
 import weasyprint.layout
 from weasyprint.layout import page
 
-from publish import weasyprint_scale
+from publish.extensions import weasyprint_scale
 
 CHAPTERS = "".join(f"<h1>Chapter {n}</h1>" + "<p>Some text of the chapter, long enough to wrap. </p>" * 40
                    for n in range(1, 6))

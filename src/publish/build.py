@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import edition as editions
-from . import bookfiles, cache, fonts, layouts, manuscript, output
+from .stages import edition as editions
+from . import bookfiles, cache, output
+from .stages import fonts, layouts, manuscript
 from .errors import PublishError
 
 FORMATS = ("pdf", "epub")
@@ -85,7 +86,7 @@ def printed_pieces(book: manuscript.Manuscript, edition: editions.Edition) -> li
 def _cover_png(html: str, book: manuscript.Manuscript, cache_dir: Path) -> bytes:
     """Drawn again only when its HTML, the layouts, the fonts or the book's images change."""
     def draw() -> bytes:
-        from . import cover   # imports WeasyPrint: only when the cover must be drawn
+        from .stages import cover   # imports WeasyPrint: only when the cover must be drawn
         return cover.render_png(html, book.root)
     images = book.root / "images"   # a symlink out of the book is not looked into, not even by its times
     name = cache.key(html, cache.fingerprint(layouts.LAYOUTS, layouts.FONTS, book_layouts=book.layouts),
@@ -205,7 +206,7 @@ def _edition(book: manuscript.Manuscript, number: int, name: str, total: int, fo
     faces = layouts.font_faces(edition.spec.script)
     fonts.check_coverage(printed_pieces(book, edition), faces)
     if "pdf" in formats:
-        from . import cover_print, interior as interiors
+        from .stages import cover_print, interior as interiors
         date = when.strftime("%Y-%m-%dT%H:%M:%SZ")
         progress(f"{label}: PDF for print and for screen (WeasyPrint, PDF/X and PDF/UA-1)")
         interior, screen = interiors.render(edition, book, date)
@@ -214,7 +215,7 @@ def _edition(book: manuscript.Manuscript, number: int, name: str, total: int, fo
         for kind, data in (("screen", screen), ("cover", cover_pdf), ("pdf", interior)):
             stage(name, kind, out_dir / f"{book.slug}.{name}.{'' if kind == 'pdf' else kind + '.'}pdf", data)
     if "epub" in formats:
-        from . import epub
+        from .stages import epub
         progress(f"{label}: EPUB (cover, font subsets)")
         docs = layouts.render_epub(edition, book)
         everything = "".join([*(x for _, x in docs.chapters), docs.nav, docs.cover_page,

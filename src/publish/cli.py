@@ -23,7 +23,7 @@ def _build(args) -> int:
 
 
 def _new(args) -> int:
-    from .scaffold import new_book
+    from .tools.scaffold import new_book
 
     folder = Path(args.folder)
     for path in new_book(folder, args.title, args.author, args.slug):
@@ -34,7 +34,7 @@ def _new(args) -> int:
 
 def _watch(args) -> int:
     from .progress import Progress
-    from .watch import watch
+    from .tools.watch import watch
 
     watch(Path(args.book), args.host, args.port, Progress(args.quiet), lambda msg: print(msg, file=sys.stderr),
           Path(args.out) if args.out else None)
@@ -43,7 +43,7 @@ def _watch(args) -> int:
 
 def _sheets(args) -> int:
     from .progress import Progress
-    from .proofsheet import make_sheets
+    from .tools.proofsheet import make_sheets
 
     with Progress(args.quiet) as progress:
         for path in map(Path, args.files):
@@ -53,7 +53,7 @@ def _sheets(args) -> int:
 
 
 def _check(args) -> int:
-    from .checks import check
+    from .checks.check import check
 
     results = check([Path(p) for p in args.files])
     for result in results:
@@ -62,7 +62,7 @@ def _check(args) -> int:
 
 
 def _engines(args) -> int:
-    from .engines import check
+    from .checks.engines import check
 
     results = check([Path(p) for p in args.files], Path(args.book))
     for result in results:
@@ -71,7 +71,7 @@ def _engines(args) -> int:
 
 
 def _preflight(args) -> int:
-    from .preflight import preflight
+    from .checks.preflight import preflight
 
     passed = True
     paths = [Path(p) for p in args.files]
@@ -86,8 +86,8 @@ def _preflight(args) -> int:
 
 
 def _proof(args) -> int:
-    from .manuscript import load
-    from .proof import measure
+    from .stages.manuscript import load
+    from .checks.proof import measure
 
     notes = load(args.book).notes if args.book else None   # rule 10: where the book sets its notes
     passed = True
@@ -103,7 +103,7 @@ def _proof(args) -> int:
 
 
 def _lint(args) -> int:
-    from .lint import ERROR, lint_book, summary
+    from .checks.lint import ERROR, lint_book, summary
 
     findings = lint_book(Path(args.book))
     for finding in findings:
@@ -113,7 +113,7 @@ def _lint(args) -> int:
 
 
 def _snapshot(args) -> int:
-    from .browser import view_epub
+    from .checks.browser import view_epub
     from .output import write_atomic
 
     out = Path(args.out)
@@ -127,9 +127,9 @@ def _snapshot(args) -> int:
 
 
 def _onix(args) -> int:
-    from . import manuscript
+    from .stages import manuscript
     from .build import source_date
-    from .onix import write
+    from .stages.onix import write
 
     sent = source_date(manuscript.load(Path(args.book)))   # reproducible, as the files it describes
     for path in write(Path(args.book), Path(args.out), sent):
@@ -138,7 +138,7 @@ def _onix(args) -> int:
 
 
 def _print_spec(args) -> int:
-    from .print_spec import write
+    from .stages.print_spec import write
 
     for path in write(Path(args.book), Path(args.out)):
         print(f"wrote {path}")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import uharfbuzz as hb
 
-from .errors import PublishError
+from ..errors import PublishError
 from .layouts import FontFace
 
 # Layout features kept in EPUB subsets: punctuation widths (halt/palt, vhal/vpal), vertical forms and

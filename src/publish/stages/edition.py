@@ -12,8 +12,8 @@ from pathlib import Path
 
 from markdown_it.token import Token
 
-from . import bookfiles, cache
-from .errors import PublishError
+from .. import bookfiles, cache
+from ..errors import PublishError
 from .manuscript import CONTROL_CHARACTER, Chapter, EditionSpec, Manuscript, Metadata
 
 # GB/T 15834 Simplified quotes -> the corner brackets Traditional books use.

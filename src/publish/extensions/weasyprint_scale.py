@@ -21,7 +21,7 @@ import contextlib
 import gc
 import operator
 
-from . import weasyprint_cjk  # noqa: F401  (refuses any WeasyPrint but the one this is written for)
+from . import weasyprint_cjk   # noqa: F401  (refuses any WeasyPrint but the one this is written for)
 import pydyf  # noqa: E402
 import weasyprint.layout  # noqa: E402
 from weasyprint.layout import page  # noqa: E402

@@ -20,9 +20,9 @@ from pathlib import Path
 
 from PIL import Image, ImageChops, ImageFilter, ImageMath
 
-from .checks import CheckResult
-from .errors import PublishError
-from .layouts import PROJECT
+from .check import CheckResult
+from ..errors import PublishError
+from ..stages.layouts import PROJECT
 
 DPI = 100
 REFERENCE = "poppler"
@@ -575,9 +575,9 @@ def text_matches(pdf: Path, drawings: dict[str, Drawing], runs: list[Run], first
 
 def _edition_texts(book: Path) -> dict[str, tuple[list[Run], str]]:
     """Per edition of the book: (its runs, its first chapter's title)."""
-    from . import manuscript
-    from .build import labels
-    from .edition import make
+    from ..stages import manuscript
+    from ..build import labels
+    from ..stages.edition import make
 
     source = manuscript.load(book)
     texts = {}

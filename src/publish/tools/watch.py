@@ -19,11 +19,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from . import build as pipeline
-from . import edition as editions
-from . import fonts, layouts, manuscript
-from .errors import PublishError
-from .progress import Progress
+from .. import build as pipeline
+from ..stages import edition as editions
+from ..stages import fonts, layouts, manuscript
+from ..errors import PublishError
+from ..progress import Progress
 
 POLL_SECONDS = 0.3
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif"}

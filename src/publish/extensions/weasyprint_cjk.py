@@ -17,12 +17,12 @@ import re
 
 import weasyprint
 
-from .errors import PublishError
-from .typeset import CLOSING, OPENING   # the marks a line may squeeze (zh-Hans) or end with hung (zh-Hant)
+from ..errors import PublishError
+from ..stages.typeset import CLOSING, OPENING   # the marks a line may squeeze (zh-Hans) or end with hung (zh-Hant)
 
 WEASYPRINT_VERSION = "70.0"
 if weasyprint.__version__ != WEASYPRINT_VERSION:
-    raise PublishError(f"publish.weasyprint_cjk is written for WeasyPrint {WEASYPRINT_VERSION}, "
+    raise PublishError(f"publish.extensions.weasyprint_cjk is written for WeasyPrint {WEASYPRINT_VERSION}, "
                        f"found {weasyprint.__version__}",
                        hint=f"pip install weasyprint=={WEASYPRINT_VERSION} (pyproject.toml pins it)")
 

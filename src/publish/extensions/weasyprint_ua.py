@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 
-from . import weasyprint_cjk  # noqa: F401  (refuses any WeasyPrint but the one this is written for)
+from . import weasyprint_cjk   # noqa: F401  (refuses any WeasyPrint but the one this is written for)
 import pydyf  # noqa: E402
 import weasyprint.pdf  # noqa: E402
 from weasyprint.formatting_structure import boxes  # noqa: E402

@@ -80,11 +80,11 @@ def text(book: Manuscript, edition: Edition, files: BuiltFiles) -> str:
 
 def write(book_dir: Path, out: Path) -> list[Path]:
     """Each edition's print order beside its built interior and cover in `out`."""
-    from .build import labels
+    from ..build import labels
     from .edition import make
-    from .errors import PublishError
+    from ..errors import PublishError
     from .manuscript import load
-    from .output import write_atomic
+    from ..output import write_atomic
 
     book = load(book_dir)
     written = []

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from .errors import PublishError
+from ..errors import PublishError
 
 ERROR = "error"
 WARNING = "warning"
@@ -114,7 +114,7 @@ class Source:
     """A chapter's lines as written, and the same lines with everything that is not prose masked."""
 
     def __init__(self, path: Path, text: str, tokens: list | None = None):
-        from . import markdown
+        from ..stages import markdown
 
         self.path = path
         self.lines = [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
@@ -436,7 +436,7 @@ def lint_text(text: str, path: Path | str = "chapter.md") -> list[Finding]:
 
 def lint_book(root: Path | str) -> list[Finding]:
     """Load the book (bad input raises PublishError) and lint its chapters."""
-    from . import manuscript
+    from ..stages import manuscript
 
     root = Path(root)
     book = manuscript.load(root)

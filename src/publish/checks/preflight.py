@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pikepdf
 
-from . import binding, font_codes, pdf_tidy
-from .checks import CheckResult
+from . import font_codes
+
+from ..stages import binding, pdf_tidy
+from .check import CheckResult
 from .engines import blank_renders, separations
 
 MM = 72 / 25.4

@@ -12,8 +12,12 @@ from weasyprint.css import ColorProfile
 from weasyprint.pdf.stream import Stream
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from . import bookfiles, pdf_tidy, weasyprint_cjk, weasyprint_notes, weasyprint_scale, weasyprint_ua
-from .errors import PublishError
+from . import pdf_tidy
+
+from .. import bookfiles
+
+from ..extensions import weasyprint_cjk, weasyprint_notes, weasyprint_scale, weasyprint_ua
+from ..errors import PublishError
 from .layouts import FONTS, LAYOUTS, PrintDocument
 
 

@@ -10,9 +10,11 @@ from urllib.parse import unquote
 
 from markdown_it.token import Token
 
-from . import bookfiles, markdown, notes
+from . import markdown, notes
+
+from .. import bookfiles
 from .binding import BINDINGS, SADDLE_MAX_PAGES
-from .errors import PublishError
+from ..errors import PublishError
 from .imprint import ImprintSpec, settings as imprint_settings
 
 OPENCC_CONFIGS = ("s2t", "s2tw", "s2twp", "s2hk")

@@ -21,7 +21,7 @@ import pikepdf
 from PIL import Image as PILImage, ImageCms
 
 from . import pdf_tidy
-from .errors import PublishError
+from ..errors import PublishError
 from .layouts import LAYOUTS
 from .manuscript import Manuscript, PrintSpec
 

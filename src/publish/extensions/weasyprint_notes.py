@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 from math import inf
 
-from . import weasyprint_cjk  # noqa: F401  (refuses any WeasyPrint but the one this is written for)
+from . import weasyprint_cjk   # noqa: F401  (refuses any WeasyPrint but the one this is written for)
 from weasyprint.formatting_structure import build  # noqa: E402
 from weasyprint.layout import LayoutContext  # noqa: E402
 from weasyprint.layout.block import block_level_layout  # noqa: E402

@@ -1,4 +1,5 @@
-"""Stage 5: checks on the built files — epubcheck on EPUBs, embedded book fonts on PDFs."""
+"""`publish check`: the stores' and readers' checks on the built files — epubcheck and Ace on EPUBs, the book's
+embedded fonts and their codes on PDFs, onixcheck on ONIX records."""
 from __future__ import annotations
 
 import json
@@ -12,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from .browser import CHROMIUM
-from .layouts import LAYOUTS, PROJECT
+from ..stages.layouts import LAYOUTS, PROJECT
 
 ACE = PROJECT / "node_modules" / ".bin" / "ace-cli"
 
@@ -124,7 +125,7 @@ def pdf_font_codes(path: Path) -> CheckResult:
 
 def onixcheck(path: Path) -> CheckResult:
     """The ONIX record against EDItEUR's ONIX 3.0 reference schema (onixcheck)."""
-    from .onix import validate
+    from ..stages.onix import validate
 
     problems = validate(path)
     return CheckResult(path, "onixcheck", not problems,

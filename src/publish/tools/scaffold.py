@@ -9,8 +9,8 @@ from pathlib import Path
 
 import jinja2
 
-from .errors import PublishError
-from .layouts import LAYOUTS
+from ..errors import PublishError
+from ..stages.layouts import LAYOUTS
 
 TEMPLATES = LAYOUTS / "new-book"
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")

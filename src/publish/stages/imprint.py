@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-from .errors import PublishError
+from ..errors import PublishError
 
 # The full sheets Chinese printers cut books from, short side × long side in mm (the four GB/T 12450
 # and the trade name in a 版本记录; 787 × 1092 is the classic 正度, 889 × 1194 the 大度).

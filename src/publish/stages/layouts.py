@@ -17,15 +17,16 @@ import yaml
 from jinja2.loaders import split_template_path
 from markupsafe import Markup
 
-from . import cache as results   # `cache` is functools.cache here
-from . import bookfiles, markdown, notes, sandbox, typeset
+from .. import cache as results   # `cache` is functools.cache here
+from . import markdown, notes, typeset
+from .. import bookfiles, sandbox
 from .edition import Edition
-from .errors import PublishError
+from ..errors import PublishError
 from .imprint import Imprint, imprint
 from .manuscript import Chapter, Image, Manuscript
-from .sandbox import BoundedSandbox
+from ..sandbox import BoundedSandbox
 
-PROJECT = Path(__file__).resolve().parents[2]
+PROJECT = Path(__file__).resolve().parents[3]
 LAYOUTS = PROJECT / "layouts"
 FONTS = PROJECT / "fonts"
 

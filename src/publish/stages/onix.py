@@ -12,7 +12,7 @@ from lxml import etree
 
 from . import binding
 from .edition import Edition
-from .errors import PublishError
+from ..errors import PublishError
 from .imprint import price_amount
 from .manuscript import Manuscript
 
@@ -149,10 +149,10 @@ def record(book: Manuscript, edition: Edition, measured: Measured, sent: datetim
 
 def write(book_dir: Path, out: Path, sent: datetime) -> list[Path]:
     """Each edition's record beside its built files in `out`, measured on them."""
-    from .build import labels
+    from ..build import labels
     from .edition import make
     from .manuscript import load
-    from .output import write_atomic
+    from ..output import write_atomic
 
     book = load(book_dir)
     written = []

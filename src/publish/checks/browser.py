@@ -13,7 +13,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from .errors import PublishError
+from ..errors import PublishError
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # No network, no first-run or update traffic: this machine (and CI) reaches nothing outside.
@@ -111,7 +111,7 @@ def view_epub(epub: Path) -> list[DocumentView]:
     return views
 
 
-EPUBJS = Path(__file__).resolve().parents[2] / "node_modules"   # epubjs and its jszip (npm ci: make)
+EPUBJS = Path(__file__).resolve().parents[3] / "node_modules"   # epubjs and its jszip (npm ci: make)
 # epub.js, as a web reader runs it: the book from its zip, every spine document and landmark it finds,
 # and the text it shows for each one it is asked to display.
 EPUBJS_PAGE = """<!DOCTYPE html><meta charset="utf-8">

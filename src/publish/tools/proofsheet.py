@@ -13,8 +13,8 @@ from pathlib import Path
 import pypdfium2 as pdfium
 from PIL import Image, ImageDraw
 
-from .errors import PublishError
-from .output import write_atomic
+from ..errors import PublishError
+from ..output import write_atomic
 
 PAGE_SCALE = 2.0          # 144 dpi: a page of Chinese text readable on screen
 THUMB_HEIGHT = 300        # pixels per page on the contact sheet

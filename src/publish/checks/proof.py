@@ -218,7 +218,7 @@ def measure(path: Path, notes=None) -> Proof:
     try:
         import pdfplumber
     except ImportError:
-        from .errors import PublishError
+        from ..errors import PublishError
         raise PublishError("publish proof reads PDFs with pdfplumber, which is not installed",
                            hint="pip install -e '.[test]' (or pip install pdfplumber)") from None
 
@@ -457,7 +457,7 @@ def _text_layer(path: Path) -> list[str]:
     """Each page's text as poppler's pdftotext copies it (it honours ActualText), lines joined: a space
     it reads inside a Latin run (letters spaced too wide) stays."""
     if shutil.which("pdftotext") is None:
-        from .errors import PublishError
+        from ..errors import PublishError
         raise PublishError("publish proof reads the text layer with pdftotext, which is not installed",
                            hint="apt-get install poppler-utils")
     text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True).stdout
@@ -486,7 +486,7 @@ def _rule8(blocks, right, text_layer) -> Rule:
     copies whole from the page's text layer (pdftotext: no hyphen, no space; and with the characters
     around it, whitespace aside, so that the same run elsewhere on the page does not stand in). A line
     holding part of an address that breaks sets its Han gaps no wider than MAX_COLOUR_GAP."""
-    from .typeset import ADDRESS
+    from ..stages.typeset import ADDRESS
 
     rule = Rule(8, "URLs, Latin")
     at_address, hyphenated, address_lines = 0, 0, set()
@@ -535,7 +535,7 @@ def _unbreakable(chars: list[dict], measure: float, head: bool = False) -> str |
     """A Latin run of the characters longer than a quarter of the measure with no break opportunity
     in it (a space, an address's break, a long word that hyphenates), or None; `head`: only the run
     the characters start with."""
-    from .typeset import LONG_WORD
+    from ..stages.typeset import LONG_WORD
 
     run: list[dict] = []
     for c, nxt in zip(chars, chars[1:] + [None]):
@@ -862,7 +862,7 @@ def _rule10(page_notes: list[PageNotes], numbering: str, place: str) -> Rule:
 
 
 def _marks(numbers: list[int]) -> str:
-    from .notes import mark
+    from ..stages.notes import mark
 
     return "".join(mark(n) for n in numbers) or "none"
 

@@ -16,9 +16,11 @@ import json
 import math
 from pathlib import Path
 
-from . import layouts, notes, output, pdf, press
+from . import layouts, notes, pdf, press
+
+from .. import output
 from .edition import Edition
-from .errors import PublishError
+from ..errors import PublishError
 from .imprint import Imprint, Layout, imprint
 from .manuscript import Manuscript
 

@@ -9,7 +9,7 @@ import weasyprint
 
 from weasyprint.urls import FatalURLFetchingError
 
-from .errors import PublishError
+from ..errors import PublishError
 from .layouts import FONTS, LAYOUTS
 from .pdf import BookURLFetcher
 
