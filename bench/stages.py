@@ -19,7 +19,6 @@ import weasyprint
 import weasyprint.document
 
 from publish import build, output
-
 from publish.stages import cover, cover_print, edition, epub, fonts, layouts, manuscript, markdown, pdf, press, typeset
 
 times: dict[str, dict[str, float]] = {}   # "edition/output" -> stage -> seconds

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .stages import edition as editions
 from . import bookfiles, cache, output
+from .stages import edition as editions
 from .stages import fonts, layouts, manuscript
 from .errors import PublishError
 
