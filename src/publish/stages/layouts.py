@@ -153,7 +153,7 @@ def _render(env: BoundedSandbox, name: str, **context) -> str:
         raise PublishError(f"template error: {exc}", where.filename if where else name,
                            where.lineno if where else None,
                            hint="templates see: meta, labels, chapters, lang, fonts, trim, creators_line, writing_mode, "
-                                "imprint, typeset") from None
+                                "imprint, typeset, spine_line") from None
 
 
 def creators_line(edition: Edition) -> str:
@@ -214,6 +214,7 @@ def _context(edition: Edition, manuscript: Manuscript, fonts: list[dict], record
     return {
         # The layouts' own lines (titles, contents, running heads, front matter, cover) typeset as the body.
         "typeset": lambda text, title=True: Markup(typeset.title(str(text), edition.spec.script, vertical, title)),
+        "spine_line": lambda text: Markup(typeset.spine_line(str(text))),
         "meta": edition.meta,
         "lang": edition.lang,
         "labels": edition.labels,

@@ -142,6 +142,27 @@ def title(text: str, script: str, vertical: bool = False, phrases: bool = True) 
     return _markup(text, _nest(_spans(text, script == "Hans", vertical) + (_phrases(text) if phrases else [])))
 
 
+def spine_line(text: str) -> str:
+    """A line of the printed cover's spine, which reads top to bottom with upright characters, as cells
+    stacked one under another (layouts/print/cover.css.j2 styles them; WeasyPrint 70 sets no vertical
+    text): a Chinese character a cell; a mark a cell, drawn with the font's vertical form (`vert`: 、。
+    sit top right, brackets and quotation marks turn); a number of one or two digits upright side by
+    side in one cell (tate-chū-yoko), a longer Latin or digit run a letter a cell, the run kept a Han–Latin
+    gap from the Han around it (`hl`); a phrase boundary (a space) a half-em gap."""
+    cells = []
+    for m in re.finditer(r"[ \u3000]+|[A-Za-z0-9]+|.", text.strip()):
+        unit = m.group()
+        if not unit.strip():
+            cells.append('<span class="gap"> </span>')
+        elif UPRIGHT_NUMBER.fullmatch(unit) or not unit.isascii():
+            cls = "cell mark" if MARK_UNIT.fullmatch(unit) else "cell tcy" if unit.isascii() else "cell"
+            cells.append(f'<span class="{cls}">{html.escape(unit)}</span>')
+        else:
+            letters = "".join(f'<span class="cell">{html.escape(c)}</span>' for c in unit)
+            cells.append(f'<span class="hl">{letters}</span>')
+    return "".join(cells)
+
+
 def _latin_margins(text: str, s: int, e: int, cls: str, spans: list) -> None:
     """A Latin run's span: a margin on each side that meets Han. A long word's run (en) and an
     address (url) have one even where no Han is beside them: hyphenation, and breaks inside a tied end."""
