@@ -85,10 +85,12 @@ proof: $(EPUBS) $(PDFS) $(COVERS)
 	$(PUBLISH) snapshot --out $(OUT)/proof $(EPUBS)
 	$(PUBLISH) sheets --out $(OUT)/proof $(PDFS) $(COVERS)
 
-# Speed: this book and a generated 1,000,000-character one, beside WeasyPrint alone and pandoc (if installed:
-# apt-get install pandoc), with issue 7's targets; figures also in build/bench/*.json. The 1M book takes about
-# 20 minutes: `make bench BENCH_BOOKS="this-book 100k"` measures the others only.
+# Speed: this book, generated books of 100,000 and 1,000,000 characters and one of 5,000 footnotes, beside
+# WeasyPrint alone, Typst and pandoc (if installed: apt-get install pandoc), with issues 7's and 14's targets;
+# figures also in build/bench/*.json. The 1M book takes about 20 minutes: `make bench BENCH_BOOKS="this-book 100k"`
+# measures those only.
 bench: $(VENV)/.installed
+	$(VENV)/bin/pip install --quiet -e '.[test,bench]'
 	$(VENV)/bin/python bench/run.py $(BENCH_BOOKS)
 
 clean:

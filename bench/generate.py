@@ -57,11 +57,11 @@ class _Prose:
             text = f"（{text}）" + self.words(1, 3)
         return text + rng.choice(MARKS[:-3] if kind < 0.9 else MARKS)
 
-    def paragraph(self, budget: int) -> str:
+    def paragraph(self, budget: int, longest: int = 400) -> str:
         out = ""
         while self.count < budget:
             out += self.counted(self.sentence())
-            if len(out) > self.rng.randint(80, 400):
+            if len(out) > self.rng.randint(min(80, longest), longest):
                 break
         return out if out.endswith("”") else out.rstrip("，、；") + "。"
 
@@ -78,13 +78,15 @@ def _unprintable(texts: list[str]) -> set[str]:
     return {a for text in texts for a, b in zip(text, convert(text)) if HAN.match(b) and ord(b) not in cmap}
 
 
-def write_book(dest: Path, han_chars: int = 1_000_000, chapters: int = 60, seed: int = 7) -> Path:
+def write_book(dest: Path, han_chars: int = 1_000_000, chapters: int = 60, seed: int = 7,
+               note_rate: float = 0.15, longest_paragraph: int = 400) -> Path:
     """A book folder in `dest` with `han_chars` Han characters (headings and notes included) in
-    `chapters` chapters, both editions of this book, and the same metadata."""
+    `chapters` chapters, both editions of this book, and the same metadata; `note_rate` of its
+    paragraphs carry a footnote."""
     source = (MANUSCRIPT / "chapters" / "01-article.md").read_text(encoding="utf-8")
     han = "".join(sorted(set(HAN.findall(source))))
     while True:
-        texts = _chapters(dest, han, han_chars, chapters, seed)
+        texts = _chapters(dest, han, han_chars, chapters, seed, note_rate, longest_paragraph)
         bad = _unprintable(texts)
         if not bad:
             break
@@ -97,7 +99,8 @@ def write_book(dest: Path, han_chars: int = 1_000_000, chapters: int = 60, seed:
     return dest
 
 
-def _chapters(dest: Path, han: str, han_chars: int, chapters: int, seed: int) -> list[str]:
+def _chapters(dest: Path, han: str, han_chars: int, chapters: int, seed: int, note_rate: float,
+              longest_paragraph: int) -> list[str]:
     rng = random.Random(seed)
     prose = _Prose(rng, han)
     dest.mkdir(parents=True, exist_ok=True)
@@ -110,8 +113,8 @@ def _chapters(dest: Path, han: str, han_chars: int, chapters: int, seed: int) ->
         while prose.count < budget - 200:
             if rng.random() < 0.06:
                 blocks.append(prose.counted(f"## {prose.words(3, 8)}"))
-            paragraph = prose.paragraph(budget - 200)
-            if rng.random() < 0.15 and paragraph.endswith("。"):
+            paragraph = prose.paragraph(budget - 200, longest_paragraph)
+            if rng.random() < note_rate and paragraph.endswith("。"):
                 notes.append(prose.counted(f"[^{len(notes) + 1}]: {prose.words(6, 30)}。"))
                 paragraph = paragraph[:-1] + f"[^{len(notes)}]。"
             blocks.append(paragraph)

@@ -1,11 +1,14 @@
 """`make bench`: wall time, stages, memory and sizes of cold, warm and incremental builds of this book
-and of a generated book of 1,000,000 Han characters (and 100,000, for linearity), beside the floors
-(WeasyPrint alone on the same HTML; pandoc on the same Markdown, if installed: apt-get install pandoc)
-and the targets of issues 7 and 14. Figures also go to build/bench/<time>.json, to compare two runs."""
+and of a generated book of 1,000,000 Han characters (and 100,000, for linearity; and a book of 5,000
+footnotes in one chapter), beside the floors (WeasyPrint alone on the same HTML, with and without the
+typesetting markup), the peers (Typst on the same text; pandoc on the same Markdown, if installed: apt-get
+install pandoc) and the targets of issues 7 and 14. Figures also go to build/bench/<time>.json, to compare
+two runs."""
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -102,6 +105,7 @@ def measure(label: str, book: Path, work: Path, full: bool) -> dict:
                         for cores in (1, os.cpu_count() or 1)}
     if not full:   # the command itself, all outputs (for the 1M book, the stage run above is the cold build)
         r["publish_cold"] = publish(book, work / "publish-cold")
+    r["peers"] = json.loads(run([sys.executable, str(ROOT / "bench" / "peers.py"), str(book), str(work)])["stdout"])
     if shutil.which("pandoc"):
         r["pandoc"] = run(["pandoc", "-f", "commonmark_x", "-o", str(work / "pandoc.epub"), "--metadata",
                            f"title={meta['title']}", "--metadata", "lang=zh-Hans",
@@ -118,6 +122,17 @@ def measure(label: str, book: Path, work: Path, full: bool) -> dict:
         chapter = edited_again / chapter.relative_to(edited)
         chapter.write_text(chapter.read_text(encoding="utf-8").replace("，", "；", 3), encoding="utf-8")
         r["edit_all"] = publish(edited_again, work / "cold")
+    return r
+
+
+def measure_notes(book: Path, work: Path) -> dict:
+    """The book of 5,000 footnotes: a cold build of all its files, and its pages."""
+    import pikepdf
+    print(f"== notes ({book}), loadavg {os.getloadavg()[0]:.2f}", file=sys.stderr, flush=True)
+    r = {"book": str(book), "cold": publish(book, work / "cold")}
+    with pikepdf.open(next((work / "cold").glob("*.zh-Hans.pdf"))) as pdf:
+        r["pages"] = 2 * len(pdf.pages)   # both editions (zh-Hant sets the same characters, page for page ±1)
+    r["notes"] = sum(len(re.findall(r"^\[\^", p.read_text(encoding="utf-8"), re.M)) for p in (book / "chapters").glob("*.md"))
     return r
 
 
@@ -154,6 +169,12 @@ def report(results: dict, label: str) -> None:
         print(f"    {name} print PDF against WeasyPrint alone on the text without typesetting markup (issue 14): "
               f"{bare['total']:.2f} s (layout {bare['layout']:.2f}, write {bare['write']:.2f}); ratio "
               + verdict(pipeline / bare["total"], 1.3))
+    typst = r["peers"]["typst"]
+    first = next(iter(r["stages"]))
+    ours = sum(r["stages"][first]["stages"][f"{first}/pdf"].values())
+    print(f"    peers on the same text, one edition: Typst {typst['version']} {typst['seconds']:.2f} s, "
+          f"{typst['pages']} pages, {typst['pages'] / typst['seconds']:.0f} pages/s; ours ({first} print and screen PDF "
+          f"from one layout) {ours:.2f} s, {r['floor'][first]['pages']} pages; XeLaTeX not installable here")
     one, many = r["one_edition"].values()
     print(f"    one edition, all its files: 1 core {one['wall']:.2f} s, {os.cpu_count()} cores {many['wall']:.2f} s; "
           "ratio " + verdict(many["wall"] / one["wall"], 0.6))
@@ -190,6 +211,17 @@ def report(results: dict, label: str) -> None:
               + ("met" if rss["1M"] <= rss["100k"] else "MISSED"))
 
 
+def report_notes(results: dict) -> None:
+    r, large = results["books"]["notes"], results["books"].get("1M")
+    per_page = r["cold"]["wall"] / r["pages"]
+    print(f"\n--- notes: {r['notes']} footnotes in one chapter, {r['pages']} pages (both editions), cold, all files: "
+          f"{r['cold']['wall']:.2f} s, peak RSS {r['cold']['peak_rss_mb']:.0f} MB, {1000 * per_page:.0f} ms a page")
+    if large:
+        pages = sum(f["pages"] for f in large["floor"].values())
+        print(f"    per page against the 1M book ({1000 * large['cold']['wall'] / pages:.0f} ms a page, {pages} pages): "
+              + verdict(per_page / (large["cold"]["wall"] / pages), 1) + " (issue 14)")
+
+
 def main(labels: list[str]) -> None:
     """`labels`: which books (this-book, 100k, 1M; all by default). Each book's figures are printed and
     saved as soon as they are measured: the 1M book takes many minutes."""
@@ -206,6 +238,12 @@ def main(labels: list[str]) -> None:
                 results["noop_make"].pop("stdout")
                 results["books"]["this book"] = measure("this book", ROOT / "manuscript", work / "book", full=False)
                 label = "this book"
+            elif label == "notes":   # 5,000 footnotes: a note to every paragraph, short paragraphs, one chapter
+                book = write_book(work / "gen-notes" / "book", 470_000, chapters=1, note_rate=1.0, longest_paragraph=60)
+                results["books"]["notes"] = measure_notes(book, work / "gen-notes")
+                report_notes(results)
+                out.write_text(json.dumps(results, indent=1, ensure_ascii=False))
+                continue
             else:
                 chars = {"100k": 100_000, "1M": 1_000_000}[label]
                 book = write_book(work / f"gen-{label}" / "book", chars)
@@ -216,4 +254,4 @@ def main(labels: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or ["this-book", "100k", "1M"])
+    main(sys.argv[1:] or ["this-book", "100k", "1M", "notes"])
