@@ -261,6 +261,20 @@ def _line(text: str, advances: list[float], edge_gap: float = 0.0) -> proof.Line
     return proof.Line(1, 1, chars, 0.0)
 
 
+def test_rule_8_takes_a_break_between_letters_inside_an_address_only_if_it_copies_whole():
+    lines = [_line("见editor.office@press-exam", [1] * 25), _line("ple.com.cn除", [1] * 11)]
+    blocks = [proof.Block(lines, 0.0, False)]
+    rule = proof._rule8(blocks, {}, ["见editor.office@press-example.com.cn除"])
+    assert rule.passed and "1 breaks inside addresses (1 inside a segment" in rule.figure
+    rule = proof._rule8(blocks, {}, ["见editor.office@press-exam-ple.com.cn除"])      # a hyphen added
+    assert rule.failures == ["p.1 l.1: editor.office@press-exam|ple.com.cn does not copy as editor.office@press-example.com.cn"]
+    lone = [_line("见editor.office@press-example.com.c", [1] * 34), _line("n除", [1] * 2)]
+    rule = proof._rule8([proof.Block(lone, 0.0, False)], {}, ["见editor.office@press-example.com.cn除"])
+    assert rule.failures == ["p.1 l.1: breaks inside editor.office@press-example.com.c|n, leaving one character alone"]
+    spaced = [_line("见WeasyPrint", [1] * 11), _line("OpenCC除", [1] * 7)]   # a break at a space: no address
+    assert "0 breaks inside addresses" in proof._rule8([proof.Block(spaced, 0.0, False)], {}, ["见WeasyPrint OpenCC除"]).figure
+
+
 def test_rule_9_wants_clreq_order_of_squeezing():
     """A single mark squeezed while the line-end mark stays full width is out of clreq's order."""
     fitted = _line("中文，中文，中文。", [1, 1, 0.5, 1, 1, 1, 1, 1, 1])
