@@ -72,16 +72,10 @@ CASES = [(book, trim, edition) for book in ("manuscript", "sample")
 CASES += [("stress", "own trim", edition) for edition in ("zh-Hans", "zh-Hant")]
 
 
-# A line before an address segment longer than its spare room, with too few marks to squeeze (zh-Hant
-# squeezes none: rule 5, every mark full width), stays stretched. In the stress book: the line before
-# -example. (4.4 em; an address breaks before a hyphen, not after) at 0.21 em a gap in both editions,
-# and in zh-Hant the line before WeasyPrint/ (5.6 em, 9 Han gaps), 0.21 em. Rules 8 and 9 may fail
-# on those lines only.
-# And one known defect (issue 15): in the zh-Hant stress book, on the page after a long note's first
-# page, the note whose call stands under the long note's continuation is set at the next page's foot
+# One known defect (issue 15): in the zh-Hant stress book, on the page after a long note's first page,
+# the note whose call stands under the long note's continuation is set at the next page's foot
 # (WeasyPrint 70 makes that page again and keeps the call's line). Rule 10 reports those two pages.
-KNOWN_FAILURES = {("stress", "own trim", "zh-Hans"): {8: 1, 9: 1},
-                  ("stress", "own trim", "zh-Hant"): {8: 2, 9: 2, 10: 2}}
+KNOWN_FAILURES = {("stress", "own trim", "zh-Hant"): {10: 2}}
 
 
 @pytest.mark.parametrize("case", CASES, ids="-".join)
@@ -163,6 +157,8 @@ def test_the_stress_book_breaks_urls_and_words_and_copies_them_whole(pdfs, editi
     rules = proof.measure(path).rules
     figure = rules[7].figure
     assert int(re.match(r"(\d+) breaks inside addresses", figure)[1]) >= 3, figure
+    # The lines before -example. (both editions) and WeasyPrint/ (zh-Hant), which no mark could fit
+    assert int(re.search(r"\((\d+) inside a segment", figure)[1]) >= 1, figure
     assert int(re.search(r"(\d+) hyphenated words", figure)[1]) >= 1, figure
     layer = "".join(proof._text_layer(path))
     book = "".join(p.read_text(encoding="utf-8") for p in sorted((path.parent.parent / "book" / "chapters").glob("*.md")))
@@ -244,6 +240,26 @@ def test_addresses_unbroken_at_their_segments_fail_rule_8(tmp_path, monkeypatch)
     assert any("beside an address" in f for f in failures), failures
 
 
+def test_addresses_unbroken_inside_their_segments_fail_rules_8_and_9(tmp_path, monkeypatch):
+    """Negative control: without the last resort of a break inside an address segment, the line before
+    -example. (4.4 em, more than its spare room, and no mark to squeeze) is stretched to 0.21 em a gap."""
+    monkeypatch.setattr(weasyprint_cjk, "address_breaks", lambda text, letters=False: [])
+    rules = proof.measure(_stress_pdf(tmp_path)).rules
+    assert any("0.21 em between" in f and "beside an address" in f for f in rules[7].failures), rules[7].failures
+    assert any("0.21 em between" in f and "limit 0.15" in f for f in rules[8].failures), rules[8].failures
+    assert "(0 inside a segment" in rules[7].figure, rules[7].figure
+
+
+def test_an_address_segment_without_syllables_breaks_between_letters(tmp_path, monkeypatch):
+    """The last resort's own last resort: no syllable boundary to break at, the line before -example.
+    breaks between two letters (press-examp|le.com.cn) and keeps its gaps within the limit."""
+    breaks = weasyprint_cjk.address_breaks
+    monkeypatch.setattr(weasyprint_cjk, "address_breaks", lambda text, letters=False: breaks(text, True) if letters else [])
+    rules = proof.measure(_stress_pdf(tmp_path)).rules
+    assert rules[7].passed and rules[8].passed, rules[7].failures + rules[8].failures
+    assert "(1 inside a segment" in rules[7].figure, rules[7].figure
+
+
 def test_lines_only_stretched_fail_rule_9(tmp_path, monkeypatch):
     """Negative control: the extension's line fitting without squeezing or hanging (WeasyPrint's own
     line breaking, the extension's justification) stretches some lines of the stress book past 0.15 em."""
@@ -259,6 +275,20 @@ def _line(text: str, advances: list[float], edge_gap: float = 0.0) -> proof.Line
         chars.append({"text": ch, "x0": x, "x1": x + 10, "size": 10.0})
         x += advance * 10
     return proof.Line(1, 1, chars, 0.0)
+
+
+def test_rule_8_takes_a_break_between_letters_inside_an_address_only_if_it_copies_whole():
+    lines = [_line("见editor.office@press-exam", [1] * 25), _line("ple.com.cn除", [1] * 11)]
+    blocks = [proof.Block(lines, 0.0, False)]
+    rule = proof._rule8(blocks, {}, ["见editor.office@press-example.com.cn除"])
+    assert rule.passed and "1 breaks inside addresses (1 inside a segment" in rule.figure
+    rule = proof._rule8(blocks, {}, ["见editor.office@press-exam-ple.com.cn除"])      # a hyphen added
+    assert rule.failures == ["p.1 l.1: editor.office@press-exam|ple.com.cn does not copy as editor.office@press-example.com.cn"]
+    lone = [_line("见editor.office@press-example.com.c", [1] * 34), _line("n除", [1] * 2)]
+    rule = proof._rule8([proof.Block(lone, 0.0, False)], {}, ["见editor.office@press-example.com.cn除"])
+    assert rule.failures == ["p.1 l.1: breaks inside editor.office@press-example.com.c|n, leaving one character alone"]
+    spaced = [_line("见WeasyPrint", [1] * 11), _line("OpenCC除", [1] * 7)]   # a break at a space: no address
+    assert "0 breaks inside addresses" in proof._rule8([proof.Block(spaced, 0.0, False)], {}, ["见WeasyPrint OpenCC除"]).figure
 
 
 def test_rule_9_wants_clreq_order_of_squeezing():
@@ -357,6 +387,16 @@ def test_markup_never_changes_the_text_and_is_well_formed(text, script):
 
 # The WeasyPrint extension.
 
+def test_an_address_segment_breaks_inside_at_syllables_and_camelcase_else_between_letters():
+    def cut(text, letters=False):
+        return [text[:k] + "|" + text[k:] for k in weasyprint_cjk.address_breaks(text, letters)]
+    assert cut("example.") == ["ex|ample.", "exam|ple."]
+    assert cut("WeasyPrint/") == ["Weasy|Print/"]
+    assert cut("example.", letters=True) == ["ex|ample.", "exa|mple.", "exam|ple.", "examp|le."]
+    assert cut("is%3Aopen&") == [] and cut("cn") == []               # never inside %3A, never one letter alone
+    assert cut("is%3Aopen&", letters=True) == ["is%3A|open&", "is%3Ao|pen&", "is%3Aop|en&"]
+
+
 @pytest.mark.parametrize("before, after, verdict", [
     ("是", "“", True), ("”", "改", True), ("”", "。", False), ("“", "夺", False),
     ("着", "G", None), ("4", "高", None), ("华", "北", None), ("，", "我", None),
@@ -371,11 +411,14 @@ def test_clreq_breaks_at_element_boundaries(before, after, verdict):
 def test_the_extension_is_active_only_while_rendering():
     from weasyprint.layout import inline
 
-    original = inline.justify_line, inline.can_break_text, inline.split_inline_box, inline.text_align
+    original = (inline.justify_line, inline.can_break_text, inline.split_inline_box, inline.text_align,
+                inline.split_first_line)
     with weasyprint_cjk.active():
         assert inline.justify_line is weasyprint_cjk.justify_line
         assert inline.split_inline_box is weasyprint_cjk.split_inline_box
-    assert (inline.justify_line, inline.can_break_text, inline.split_inline_box, inline.text_align) == original
+        assert inline.split_first_line is weasyprint_cjk.split_first_line
+    assert (inline.justify_line, inline.can_break_text, inline.split_inline_box, inline.text_align,
+            inline.split_first_line) == original
 
 
 def test_the_extension_refuses_another_weasyprint(monkeypatch):

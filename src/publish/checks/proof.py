@@ -482,22 +482,25 @@ def _latin_head(line: Line) -> str:
 
 def _rule8(blocks, right, text_layer) -> Rule:
     """A line break inside a Latin run: a URL, e-mail address or path after / . _ ? & = or before #
-    and -, a word at a hyphenation point with the typesetter's hyphen U+2010; either way the run
-    copies whole from the page's text layer (pdftotext: no hyphen, no space; and with the characters
-    around it, whitespace aside, so that the same run elsewhere on the page does not stand in). A line
-    holding part of an address that breaks sets its Han gaps no wider than MAX_COLOUR_GAP."""
+    and -, or (the extension's last resort, for even colour) between two letters or digits inside
+    one of its segments, two or more either side; a word at a hyphenation point with the typesetter's
+    hyphen U+2010; either way the run copies whole from the page's text layer (pdftotext: no hyphen,
+    no space; and with the characters around it, whitespace aside, so that the same run elsewhere on
+    the page does not stand in). A line holding part of an address that breaks sets its Han gaps no
+    wider than MAX_COLOUR_GAP."""
     from ..stages.typeset import ADDRESS
 
     rule = Rule(8, "URLs, Latin")
-    at_address, hyphenated, address_lines = 0, 0, set()
+    at_address, in_segment, hyphenated, address_lines = 0, 0, 0, set()
     for block in blocks:
         text = "".join(l.text for l in block.lines)
         starts = [sum(len(l.text) for l in block.lines[:k]) for k in range(len(block.lines))]
-        for m in ADDRESS.finditer(text):
-            touched = [l for l, s0 in zip(block.lines, starts) if s0 < m.end() and m.start() < s0 + len(l.text)]
+        addresses = [m.span() for m in ADDRESS.finditer(text)]
+        for start, end in addresses:
+            touched = [l for l, s0 in zip(block.lines, starts) if s0 < end and start < s0 + len(l.text)]
             if len(touched) > 1:
                 address_lines.update(id(l) for l in touched)
-        for line, following in zip(block.lines, block.lines[1:]):
+        for line, following, at in zip(block.lines, block.lines[1:], starts[1:]):
             tail, head = _latin_tail(line), _latin_head(following)
             if not tail or not head:
                 continue
@@ -508,7 +511,13 @@ def _rule8(blocks, right, text_layer) -> Rule:
                 at_address += 1
                 run = tail + head
             elif tail[-1].isalnum() and head[0].isalnum():
-                continue                 # a break at a space (or between two words) is not measured here
+                if not any(start < at < end for start, end in addresses):
+                    continue             # a break at a space (or between two words) is not measured here
+                if not (re.search("[A-Za-z0-9]{2}$", tail) and re.match("[A-Za-z0-9]{2}", head)):
+                    rule.failures.append(f"{line.where()}: breaks inside {tail}|{head}, leaving one character alone")
+                    continue
+                in_segment += 1
+                run = tail + head
             else:
                 rule.failures.append(f"{line.where()}: breaks inside {tail}|{head}, not after / . _ ? & = nor before # -")
                 continue
@@ -526,7 +535,8 @@ def _rule8(blocks, right, text_layer) -> Rule:
                 for gap, pair in _han_gaps(line):
                     if gap > MAX_COLOUR_GAP + EPSILON:
                         rule.failures.append(f"{line.where()}: {gap:.2f} em between {pair} beside an address")
-    rule.figure = (f"{at_address} breaks inside addresses, {hyphenated} hyphenated words, all copied whole; "
+    rule.figure = (f"{at_address + in_segment} breaks inside addresses ({in_segment} inside a segment, between "
+                   f"letters), {hyphenated} hyphenated words, all copied whole; "
                    f"{len(address_lines)} lines holding part of a broken address")
     return rule
 

@@ -5,16 +5,18 @@ WeasyPrint 70 justifies only at spaces, and Pango allows no break on either side
 class QU). Each justified line is fitted the way that moves it least (clreq 3.1.7, line adjustment):
 stretched as laid out, or taking the next unit and squeezing its marks (zh-Hans: half width with the
 font's `halt`, line-end mark first, then pairs, then single marks) or hanging its line-end mark
-(Traditional text, whose marks stay full width in the body). Active only inside `active()`; it replaces four
-functions of WeasyPrint's inline layout (can_break_text, split_inline_box, justify_line, text_align)
-and draw_text (a hyphenated word copies whole), so it is written for, and checked against, one exact
-WeasyPrint version.
+(Traditional text, whose marks stay full width in the body); a line that neither way avoids gaps too
+wide for even colour before an address breaks inside the address's next segment. Active only inside
+`active()`; it replaces five functions of WeasyPrint's inline layout (can_break_text,
+split_first_line, split_inline_box, justify_line, text_align) and draw_text (a hyphenated word
+copies whole), so it is written for, and checked against, one exact WeasyPrint version.
 """
 from __future__ import annotations
 
 import contextlib
 import re
 
+import pyphen
 import weasyprint
 
 from ..errors import PublishError
@@ -46,6 +48,10 @@ CLOSING_QUOTES = set("”’")
 MAX_STRETCH_EM = 0.1
 # Latin letters spaced to relieve such a line (poppler, like pdf.js, reads about 0.1 em as a space).
 MAX_LATIN_TRACKING_EM = 0.06
+# A wider gap between Han breaks a line's even colour (the proof's rules 8 and 9). A line that would need
+# one, because the address segment after it does not fit in what is left and it has no mark to squeeze
+# or hang, breaks inside that segment instead.
+MAX_COLOUR_GAP_EM = 0.15
 
 
 # A URL, e-mail address or path breaks after these and before # and -, at the edges of the typesetting
@@ -53,6 +59,33 @@ MAX_LATIN_TRACKING_EM = 0.06
 ADDRESS_BREAK_AFTER = set("/._?&=")
 ADDRESS_BREAK_BEFORE = set("#-")
 ADDRESS_CHAR = re.compile("[A-Za-z0-9#%~]")
+
+
+# Inside an address segment, as a last resort, a line breaks between the parts of a CamelCase name or
+# at a syllable boundary of a word (pyphen's patterns), else between two letters or digits; two
+# characters stay together on each side (so never inside a %XX escape), and no hyphen is added: the
+# address copies whole, and a hyphen would read as part of it.
+SYLLABLES = pyphen.Pyphen(lang="en_US", left=2, right=2)
+ALPHANUMERIC_RUN = re.compile("[A-Za-z0-9]+")
+WORD_PART = re.compile("[A-Z]?[a-z]+")
+
+
+def address_breaks(text: str, letters: bool = False) -> list[int]:
+    """Where a segment of an address may break inside (indices into `text`), as above: at syllables
+    and CamelCase parts, or with `letters` between any two letters or digits."""
+    cuts = []
+    for run in ALPHANUMERIC_RUN.finditer(text):
+        word, start = run.group(), run.start()
+        if letters:
+            inside = range(len(word))
+        else:
+            inside = set()
+            for part in WORD_PART.finditer(word):
+                if part.start() and word[part.start() - 1].islower():
+                    inside.add(part.start())                     # Weasy|Print
+                inside.update(part.start() + k for k in SYLLABLES.positions(part.group()))
+        cuts += [start + k for k in sorted(inside) if 2 <= k <= len(word) - 2]
+    return cuts
 
 
 def clreq_break(before: str, after: str) -> bool | None:
@@ -70,10 +103,48 @@ def clreq_break(before: str, after: str) -> bool | None:
 
 
 _pango_can_break_text = line_break.can_break_text
+_weasyprint_split_first_line = inline.split_first_line
 _weasyprint_split_inline_box = inline.split_inline_box
 _weasyprint_justify_line = inline.justify_line
 _weasyprint_text_align = inline.text_align
 _weasyprint_draw_text = draw.draw_text
+
+
+# While split_inline_box lays a line out again to break inside an address segment: which breaks it
+# may take ("syllables" or "letters"), and whether the box being laid out is an address's (span.url).
+_inside_addresses = {"breaks": None, "address": False}
+
+
+@contextlib.contextmanager
+def _breaking_inside(box, breaks=None):
+    """Lays out `box` with `breaks` inside address segments allowed (or, given None, as set around it)."""
+    saved = dict(_inside_addresses)
+    if breaks:
+        _inside_addresses["breaks"] = breaks
+    if isinstance(box, boxes.InlineBox) and box.element is not None and "url" in box.element.get("class", "").split():
+        _inside_addresses["address"] = True
+    try:
+        yield
+    finally:
+        _inside_addresses.update(saved)
+
+
+def split_first_line(text, style, context, max_width, justification_spacing, is_line_start=True, minimum=False):
+    """An address segment that overflows the line, while split_inline_box allows it, keeps the longest
+    of its `address_breaks` that fits."""
+    result = _weasyprint_split_first_line(text, style, context, max_width, justification_spacing,
+                                          is_line_start, minimum)
+    breaks, width = _inside_addresses["breaks"], result[3]
+    if not breaks or not _inside_addresses["address"] or max_width is None or width <= max_width:
+        return result
+    for cut in reversed(address_breaks(text, letters=breaks == "letters")):
+        layout = line_break.create_layout(text[:cut], style, context, max_width, justification_spacing)
+        first_line, index = layout.get_first_line()
+        if index is None and line_break.line_size(first_line, style)[0] <= max_width:
+            return line_break.first_line_metrics(first_line, text, layout, len(text[:cut].encode()),
+                                                 style["white_space"] in ("normal", "nowrap", "pre-line"), style)
+        layout.deactivate()
+    return result
 
 
 def can_break_text(text, lang):
@@ -177,6 +248,21 @@ def _gap_count(texts) -> int:
     return sum(_gaps(b) for b in texts) + len(_junctions(texts))
 
 
+def _spacing(texts, extra_width, gaps, em):
+    """How a line's extra width is shared: (gap between Chinese characters, Latin letters' tracking,
+    Latin junctions). A line of few Chinese gaps beside a long Latin run (a URL) would open them wide:
+    its letters take a share too, kept below where copying reads a space between them."""
+    spacing = extra_width / gaps
+    if spacing <= MAX_STRETCH_EM * em:
+        return spacing, 0.0, []
+    junctions = _junctions(texts, latin=True)
+    latin_gaps = sum(_gaps(b, latin=True) for b in texts) + len(junctions)
+    if not latin_gaps:
+        return spacing, 0.0, []
+    latin = min(extra_width / (gaps + latin_gaps), MAX_LATIN_TRACKING_EM * em)
+    return (extra_width - latin * latin_gaps) / gaps, latin, junctions
+
+
 def _traditional(style) -> bool:
     """Traditional Chinese keeps every mark full width (the proof's rule 5): its line end hangs."""
     lang = (style["lang"] or "").lower()
@@ -188,7 +274,10 @@ def split_inline_box(context, box, position_x, max_x, bottom_space, skip_stack, 
                      first_letter_style, first_line_style):
     """A justified Chinese line is also laid out with room for more, and that layout kept if its marks
     make the room and it moves the line less than stretching would, or if stretching would pass
-    MAX_STRETCH_EM a gap: `line.cjk_end` tells text_align what to squeeze or hang."""
+    MAX_STRETCH_EM a gap: `line.cjk_end` tells text_align what to squeeze or hang. If neither fits and
+    stretching would pass MAX_COLOUR_GAP_EM, the line is laid out again breaking inside the address
+    segment that does not fit at its end (at a syllable, else between letters), and kept if it then
+    keeps that limit."""
     if isinstance(box, boxes.InlineBox) and skip_stack is None:
         # WeasyPrint lays an inline box's children out from position_x and moves them right by its
         # start margin afterwards, but lets them fill up to max_x: a text split inside (a hyphenated
@@ -197,15 +286,22 @@ def split_inline_box(context, box, position_x, max_x, bottom_space, skip_stack, 
         max_x -= box.margin_left + box.padding_left + box.border_left_width
     collected = (absolute_boxes, fixed_boxes, line_placeholders, waiting_floats, line_children)
     before = [len(items) for items in collected]
-    result = _weasyprint_split_inline_box(
-        context, box, position_x, max_x, bottom_space, skip_stack, containing_block, *collected,
-        first_letter_style, first_line_style)
+
+    def lay_out(right, into, breaks=None):
+        with _breaking_inside(box, breaks):
+            return _weasyprint_split_inline_box(
+                context, box, position_x, right, bottom_space, skip_stack, containing_block, *into,
+                first_letter_style, first_line_style)
+
+    result = lay_out(max_x, collected)
     line, resume_at = result[0], result[1]
     if not isinstance(box, boxes.LineBox) or resume_at is None or box.style["text_align_all"] != "justify":
         return result
     em = box.style["font_size"]
-    gaps = _gap_count(list(_text_boxes(line)))
-    extra = max_x - position_x - line.width
+    texts = list(_text_boxes(line))
+    gaps = _gap_count(texts)
+    width = max_x - position_x
+    extra = width - line.width
     overstretched = gaps and extra / gaps > MAX_STRETCH_EM * em
     # One more unit is at least half an em (a mark, a Latin letter or two): below that, squeezing it
     # in moves the line more than stretching does, and the second layout is not worth its time.
@@ -215,34 +311,51 @@ def split_inline_box(context, box, position_x, max_x, bottom_space, skip_stack, 
     if hang:
         room = em
     else:
-        room = extra if not overstretched else max(extra, em / 2 * (len(_compressible(list(_text_boxes(line)))) + 1))
+        room = extra if not overstretched else max(extra, em / 2 * (len(_compressible(texts)) + 1))
     retried = tuple([] for _ in collected)
-    again = _weasyprint_split_inline_box(
-        context, box, position_x, max_x + room, bottom_space, skip_stack, containing_block, *retried,
-        first_letter_style, first_line_style)
-    texts = list(_text_boxes(again[0]))
-    if not texts or again[0].width <= line.width:
+    again = lay_out(max_x + room, retried)
+    end = _fitted_end(line, again[0], width, room, overstretched, hang, em)
+    if end is not None:
+        again[0].cjk_end = end
+    elif not overstretched or _spacing(texts, extra, gaps, em)[0] <= MAX_COLOUR_GAP_EM * em:
         return result
-    if hang:
-        # Only the line-end mark hangs, a full em past the edge; what is left is stretched.
-        if texts[-1].text[-1:] not in CLOSING or texts[-1].width < em:
-            return result
-        left = max_x + room - position_x - again[0].width
-        if left < 0 or (not overstretched and left >= extra):
-            return result
-        end = ("hang", room)
     else:
-        squeeze = position_x + again[0].width - max_x      # what the marks must give up
-        marks = _compressible(texts)
-        count = max(0, int(-(-squeeze // (em / 2))))        # marks halved, half an em each
-        if count > len(marks) or (not overstretched and squeeze >= extra):
+        for breaks in ("syllables", "letters"):
+            retried = tuple([] for _ in collected)
+            again = lay_out(max_x, retried, breaks)
+            inside = list(_text_boxes(again[0]))
+            if line.width < again[0].width <= width and (
+                    _spacing(inside, width - again[0].width, _gap_count(inside), em)[0] <= MAX_COLOUR_GAP_EM * em):
+                break
+        else:
             return result
-        end = ("squeeze", marks[:count])
     for items, count_before, replacement in zip(collected, before, retried):
         del items[count_before:]
         items.extend(replacement)
-    again[0].cjk_end = end
     return again
+
+
+def _fitted_end(line, longer, width, room, overstretched, hang, em):
+    """How `longer`, the line laid out `room` wider, fits in `width`: ("hang", room) or ("squeeze",
+    marks), or None if it does not, or moves the line more than stretching `line` would."""
+    texts = list(_text_boxes(longer))
+    extra = width - line.width
+    if not texts or longer.width <= line.width:
+        return None
+    if hang:
+        # Only the line-end mark hangs, a full em past the edge; what is left is stretched.
+        if texts[-1].text[-1:] not in CLOSING or texts[-1].width < em:
+            return None
+        left = width + room - longer.width
+        if left < 0 or (not overstretched and left >= extra):
+            return None
+        return "hang", room
+    squeeze = longer.width - width                     # what the marks must give up
+    marks = _compressible(texts)
+    count = max(0, int(-(-squeeze // (em / 2))))        # marks halved, half an em each
+    if count > len(marks) or (not overstretched and squeeze >= extra):
+        return None
+    return "squeeze", marks[:count]
 
 
 def _compressible(texts) -> list[tuple[int, int]]:
@@ -289,16 +402,7 @@ def justify_line(context, line, extra_width):
               and extra_width >= texts[-1].width else None)
     if unhalt:
         extra_width -= texts[-1].width
-    spacing, latin, latin_junctions = extra_width / gaps, 0.0, []
-    em = line.style["font_size"]
-    if spacing > MAX_STRETCH_EM * em:
-        # A line of few Chinese gaps beside a long Latin run (a URL) would open them wide: its
-        # letters take a share too, kept below where copying reads a space between them.
-        latin_junctions = _junctions(texts, latin=True)
-        latin_gaps = sum(_gaps(b, latin=True) for b in texts) + len(latin_junctions)
-        if latin_gaps:
-            latin = min(extra_width / (gaps + latin_gaps), MAX_LATIN_TRACKING_EM * em)
-            spacing = (extra_width - latin * latin_gaps) / gaps
+    spacing, latin, latin_junctions = _spacing(texts, extra_width, gaps, line.style["font_size"])
     widen = dict.fromkeys(junctions, spacing) | dict.fromkeys(latin_junctions, latin)
     added = _spread(line, spacing, 0, widen, unhalt, latin)
     added -= texts[-1].width / 2 if unhalt else 0
@@ -374,13 +478,13 @@ def draw_text(stream, textbox, *args):
 @contextlib.contextmanager
 def active():
     """WeasyPrint lays out (and draws) Chinese lines the clreq way inside this block."""
-    inline.can_break_text, inline.split_inline_box, inline.justify_line, inline.text_align = (
-        can_break_text, split_inline_box, justify_line, text_align)
+    (inline.can_break_text, inline.split_first_line, inline.split_inline_box, inline.justify_line,
+     inline.text_align) = can_break_text, split_first_line, split_inline_box, justify_line, text_align
     draw.draw_text = draw_text
     try:
         yield
     finally:
-        inline.can_break_text, inline.split_inline_box, inline.justify_line, inline.text_align = (
-            _pango_can_break_text, _weasyprint_split_inline_box, _weasyprint_justify_line,
-            _weasyprint_text_align)
+        (inline.can_break_text, inline.split_first_line, inline.split_inline_box, inline.justify_line,
+         inline.text_align) = (_pango_can_break_text, _weasyprint_split_first_line,
+                               _weasyprint_split_inline_box, _weasyprint_justify_line, _weasyprint_text_align)
         draw.draw_text = _weasyprint_draw_text

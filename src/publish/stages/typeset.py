@@ -10,7 +10,8 @@ layouts/common/typeset.css.j2:
         title (`title`, and a chapter's headings) a phrase, so that the title wraps between phrases
   url   a URL, e-mail address or path: it may break inside a paragraph's tied end (`nw`)
   u     every other segment of a URL, e-mail address or path: its edges are where the line may
-        break (after / . _ ? & =, before # and -, no hyphen added), which Pango would not all allow
+        break (after / . _ ? & =, before # and -, no hyphen added), which Pango would not all allow;
+        the extension breaks inside a segment only as a last resort, for even colour
   en    a Latin run holding a long word (lang="en"): WeasyPrint hyphenates it (`hyphens: auto`)
   tcy   in vertical text, a number of one or two digits set upright side by side (tate-chū-yoko),
         standing as one Han character: no Han–Latin margin; longer numbers turn sideways
