@@ -290,7 +290,7 @@ def test_without_the_extension_and_markup_the_proof_fails(tmp_path, monkeypatch)
 SHORT_PARAGRAPHS = 60
 
 
-def _short_paragraph_pdf(tmp_path: Path, notes: bool, indent: bool = True) -> Path:
+def _short_paragraph_pdf(tmp_path: Path, notes: bool, indent: bool = True, title: str = "第一章") -> Path:
     """A new user's book (`publish new`) of one chapter of one-line paragraphs, each with a short note or
     none, zh-Hans. No line starts at the text block's left edge: every one is a paragraph's first line,
     indented 2 em (or, `indent` False, not: the book's own text.css sets no indent)."""
@@ -299,7 +299,7 @@ def _short_paragraph_pdf(tmp_path: Path, notes: bool, indent: bool = True) -> Pa
     body = "\n\n".join(f"这是第{n}段正文，讲述发展的历程" + (f"[^{n}]" if notes else "") + "。"
                        for n in range(1, SHORT_PARAGRAPHS + 1))
     foot = "".join(f"[^{n}]: 第{n}条注释。\n" for n in range(1, SHORT_PARAGRAPHS + 1)) if notes else ""
-    (book / "chapters" / "01.md").write_text(f"# 第一章\n\n{body}\n\n{foot}", encoding="utf-8")
+    (book / "chapters" / "01.md").write_text(f"# {title}\n\n{body}\n\n{foot}", encoding="utf-8")
     if not indent:
         css = (ROOT / "layouts" / "common" / "text.css.j2").read_text(encoding="utf-8")
         (book / "layouts" / "common").mkdir(parents=True)
@@ -319,6 +319,16 @@ def test_a_book_of_one_line_paragraphs_is_read_one_paragraph_a_line(tmp_path, no
     assert rules[6].figure.startswith(f"{SHORT_PARAGRAPHS} paragraphs, indent 2.00–2.00 em, "
                                       f"{SHORT_PARAGRAPHS} of one line"), rules[6].figure
     assert rules[0].figure.startswith("0 justified lines"), rules[0].figure
+
+
+def test_a_contents_entry_with_a_two_dot_leader_is_no_body_text(tmp_path):
+    """A title that nearly fills its contents line leaves room for two leader dots: the entry is still the
+    contents', and its phrase space no space inserted in the body (rule 2 failed: U+0020 beside 章从)."""
+    path = _short_paragraph_pdf(tmp_path, notes=False, title="第2章 从Gutenberg到EPUB 3 中文数字出版的1000年与新挑战")
+    with pdfplumber.open(path) as document:
+        entry = [line.text for line in proof.read_lines(document)[0] if line.text.startswith("第2章")]
+    assert entry and re.search(r"挑战\.\.\d+$", entry[0]), entry    # two dots, the case measured here
+    assert proof.measure(path).rules[1].passed
 
 
 @pytest.mark.parametrize("notes", [True, False], ids=["notes", "no notes"])

@@ -23,7 +23,8 @@ NO_LINE_END = set("“‘（《「『〈【")
 CLOSING_MARKS = set("，。、；：？！”’）》」』〉】")
 PUNCTUATION = FULL_WIDTH_MARKS | set("·%")
 MARKER = re.compile(r"(\d+[.)]|[•◦▪‣-]) ")   # a list item's marker, generated text
-LEADER = re.compile(r"\.{4,}")                # a contents entry's dot leader
+# a contents entry's dot leader: two dots and its page number where a long title leaves little room
+LEADER = re.compile(r"\.{4,}|\.{2,}\s*\d+$")
 INSERTED = set(" \u00a0\u2009\u200a\u2006\u2005\u200b\u200c\u200d\u2060\u202f\ufeff")
 CJK = re.compile(f"[{HAN.pattern[1:-1]}{''.join(sorted(FULL_WIDTH_MARKS))}]")
 TOLERANCE_PT = 0.5       # rule 1
