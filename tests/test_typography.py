@@ -16,13 +16,14 @@ import weasyprint
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import MANUSCRIPT, SAMPLE, build_book
+from conftest import MANUSCRIPT, ROOT, SAMPLE, build_book
 import typography_stress
 from typography_stress import write_stress_book
 from publish import build as pipeline
 from publish.stages import edition as editions
 from publish.checks import proof
 from publish.extensions import weasyprint_cjk
+from publish.tools import scaffold
 from publish.stages import layouts, manuscript, markdown, pdf, typeset
 from publish.errors import PublishError
 
@@ -314,6 +315,57 @@ def test_without_the_extension_and_markup_the_proof_fails(tmp_path, monkeypatch)
     path.write_bytes(pdf.render(layouts.render_print(edition, loaded), loaded.root))
     failed = {r.number for r in proof.measure(path).rules if not r.passed}
     assert {1, 5, 6, 7} <= failed       # ragged, 2 em pairs, no Han–digit gap, a one-Han last line
+
+
+SHORT_PARAGRAPHS = 60
+
+
+def _short_paragraph_pdf(tmp_path: Path, notes: bool, indent: bool = True, title: str = "第一章") -> Path:
+    """A new user's book (`publish new`) of one chapter of one-line paragraphs, each with a short note or
+    none, zh-Hans. No line starts at the text block's left edge: every one is a paragraph's first line,
+    indented 2 em (or, `indent` False, not: the book's own text.css sets no indent)."""
+    book = tmp_path / "book"
+    scaffold.new_book(book, "短段落", "某人")
+    body = "\n\n".join(f"这是第{n}段正文，讲述发展的历程" + (f"[^{n}]" if notes else "") + "。"
+                       for n in range(1, SHORT_PARAGRAPHS + 1))
+    foot = "".join(f"[^{n}]: 第{n}条注释。\n" for n in range(1, SHORT_PARAGRAPHS + 1)) if notes else ""
+    (book / "chapters" / "01.md").write_text(f"# {title}\n\n{body}\n\n{foot}", encoding="utf-8")
+    if not indent:
+        css = (ROOT / "layouts" / "common" / "text.css.j2").read_text(encoding="utf-8")
+        (book / "layouts" / "common").mkdir(parents=True)
+        (book / "layouts" / "common" / "text.css.j2").write_text(css.replace("text-indent: 2em;", "text-indent: 0;", 1),
+                                                                  encoding="utf-8")
+    return build_book(book, tmp_path / "out", formats=("pdf",), edition_names=["zh-Hans"])["zh-Hans", "pdf"]
+
+
+@pytest.mark.parametrize("notes", [True, False], ids=["notes", "no notes"])
+def test_a_book_of_one_line_paragraphs_is_read_one_paragraph_a_line(tmp_path, notes):
+    """Every line of such a book opens a paragraph: the proof finds the versos' text block edge from the
+    notes area, or (no notes) from the rectos' measure, as no line there starts at it. It used to take
+    the indented lines' start for the edge and read each verso as one paragraph of unjustified lines
+    (rules 1, 7 and 11 failed on a right layout)."""
+    rules = proof.measure(_short_paragraph_pdf(tmp_path, notes)).rules
+    assert all(rule.passed for rule in rules), "\n".join(rule.report() for rule in rules)
+    assert rules[6].figure.startswith(f"{SHORT_PARAGRAPHS} paragraphs, indent 2.00–2.00 em, "
+                                      f"{SHORT_PARAGRAPHS} of one line"), rules[6].figure
+    assert rules[0].figure.startswith("0 justified lines"), rules[0].figure
+
+
+def test_a_contents_entry_with_a_two_dot_leader_is_no_body_text(tmp_path):
+    """A title that nearly fills its contents line leaves room for two leader dots: the entry is still the
+    contents', and its phrase space no space inserted in the body (rule 2 failed: U+0020 beside 章从)."""
+    path = _short_paragraph_pdf(tmp_path, notes=False, title="第2章 从Gutenberg到EPUB 3 中文数字出版的1000年与新挑战")
+    with pdfplumber.open(path) as document:
+        entry = [line.text for line in proof.read_lines(document)[0] if line.text.startswith("第2章")]
+    assert entry and re.search(r"挑战\.\.\d+$", entry[0]), entry    # two dots, the case measured here
+    assert proof.measure(path).rules[1].passed
+
+
+@pytest.mark.parametrize("notes", [True, False], ids=["notes", "no notes"])
+def test_one_line_paragraphs_without_their_indent_fail_rule_7(tmp_path, notes):
+    """Negative control: the same book set with no first-line indent."""
+    failures = proof.measure(_short_paragraph_pdf(tmp_path, notes, indent=False)).rules[6].failures
+    assert any("a paragraph without its first-line indent" in f for f in failures), failures
 
 
 # The typesetting stage on its own: plain data in, plain data out.

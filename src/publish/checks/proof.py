@@ -2,7 +2,8 @@
 
 Only the PDF is read. Body text is the most common font size; body lines group into blocks (a
 paragraph, a list item, a contents entry) by the regular line pitch and by the 2 em first-line
-indent; ruled tables are left out. Positions are in PDF points, gaps in ems of the characters' size.
+indent from each page side's text block edge; ruled tables are left out. Positions are in PDF
+points, gaps in ems of the characters' size.
 """
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ NO_LINE_END = set("“‘（《「『〈【")
 CLOSING_MARKS = set("，。、；：？！”’）》」』〉】")
 PUNCTUATION = FULL_WIDTH_MARKS | set("·%")
 MARKER = re.compile(r"(\d+[.)]|[•◦▪‣-]) ")   # a list item's marker, generated text
-LEADER = re.compile(r"\.{4,}")                # a contents entry's dot leader
+# a contents entry's dot leader: two dots and its page number where a long title leaves little room
+LEADER = re.compile(r"\.{4,}|\.{2,}\s*\d+$")
 INSERTED = set(" \u00a0\u2009\u200a\u2006\u2005\u200b\u200c\u200d\u2060\u202f\ufeff")
 CJK = re.compile(f"[{HAN.pattern[1:-1]}{''.join(sorted(FULL_WIDTH_MARKS))}]")
 TOLERANCE_PT = 0.5       # rule 1
@@ -141,18 +143,65 @@ def read_lines(pdf) -> tuple[list[Line], list[list[dict]], float]:
                 continue
             on_page.append(Line(number, len(on_page) + 1, row, baseline))
         lines += on_page
-    # Left and right pages have their own margins: measure from each one's text block.
-    for parity in (0, 1):
-        same = [l for l in lines if l.page % 2 == parity]
-        left = min((l.x0 for l in same), default=0)
-        for line in same:
-            line.inset = line.x0 - left
     return lines, pages, body
 
 
-def blocks_of(lines: list[Line], pages: list[list[dict]], body: float) -> list[Block]:
-    """Lines that flow on at the regular pitch and start at their block's left edge make a block.
-    A line inset 2 em or more opens a paragraph (its first-line indent); a list marker opens an item."""
+def notes_areas(rects: list[list[dict]], lines: list[Line],
+                page_notes: list[PageNotes]) -> dict[int, tuple[float, float]]:
+    """The left and right edges of each page side's (page number % 2) text block, from the pages with notes:
+    the notes area spans the text block, and WeasyPrint draws its rule as a rectangle as wide as the area
+    (the one nearest above the notes, under the page's last body line)."""
+    last_body: dict[int, float] = {}
+    for line in lines:
+        last_body[line.page] = max(last_body.get(line.page, -inf), line.chars[0]["bottom"])
+    found: dict[int, tuple[float, float]] = {}
+    for number, (on_page, notes) in enumerate(zip(rects, page_notes), 1):
+        rules = [r for r in on_page if notes.top < inf and last_body.get(number, -inf) < r["top"] < notes.top]
+        if rules:
+            rule = max(rules, key=lambda r: r["top"])
+            left, right = found.get(number % 2, (inf, -inf))
+            found[number % 2] = (min(left, rule["x0"]), max(right, rule["x1"]))
+    return found
+
+
+def blocks_and_edges(lines: list[Line], pages: list[list[dict]], body: float, trims: list[tuple],
+                     areas: dict[int, tuple[float, float]]) -> tuple[list[Block], dict[int, float]]:
+    """The blocks, and the right edge of each page side's (page number % 2) text block. A side's text block
+    starts at its leftmost line start or notes area. But a side whose lines all start at one place, 2 em in
+    from where the other side's text block puts its edge (its margins mirrored, or the same), holds only
+    paragraphs' first lines (one-line paragraphs): its block starts 2 em further left."""
+    left = {}
+    for side in (0, 1):
+        starts = [l.x0 for l in lines if l.page % 2 == side] + ([areas[side][0]] if side in areas else [])
+        if starts:
+            left[side] = min(starts)
+    blocks = blocks_of(lines, left, pages, body)
+    right, measured = right_edges(blocks, areas, left)
+    indented = []
+    for side, other in ((0, 1), (1, 0)):
+        same = [l for l in lines if l.page % 2 == side]
+        if not same or side in areas or other not in measured or any(l.x0 - left[side] > 0.5 for l in same):
+            continue
+        here = trims[same[0].page - 1]
+        there = trims[next(l.page for l in lines if l.page % 2 == other) - 1]
+        edges = (here[0] + there[2] - right[other], here[0] + left[other] - there[0])
+        if (any(abs(e - (left[side] - 2 * body)) < 0.5 for e in edges)
+                and not any(abs(e - left[side]) < 0.5 for e in edges)):
+            indented.append(side)
+    if indented:
+        for side in indented:
+            left[side] -= 2 * body
+        blocks = blocks_of(lines, left, pages, body)
+        right, _ = right_edges(blocks, areas, left)
+    return blocks, right
+
+
+def blocks_of(lines: list[Line], left: dict[int, float], pages: list[list[dict]], body: float) -> list[Block]:
+    """Lines that flow on at the regular pitch and start at their block's left edge make a block; each
+    line's inset is measured from its page side's `left`. A line inset 2 em or more opens a paragraph (its
+    first-line indent); a list marker opens an item."""
+    for line in lines:
+        line.inset = line.x0 - left[line.page % 2]
     pitch = Counter(round(a.baseline - b.baseline, 1) for a, b in zip(lines, lines[1:])
                     if a.page == b.page).most_common(1)[0][0]
     indent = 2 * body
@@ -225,46 +274,54 @@ def measure(path: Path, notes=None) -> Proof:
     with pdfplumber.open(path) as pdf:
         lines, pages, body = read_lines(pdf)
         trims = [page.trimbox for page in pdf.pages]
+        rects = [page.rects for page in pdf.pages]
     attach_calls(lines, pages, body)
     script = _script(path, "".join(l.text for l in lines))
-    blocks = blocks_of(lines, pages, body)
+    page_notes = notes_of(pages, lines, body, trims)
+    blocks, right = blocks_and_edges(lines, pages, body, trims, notes_areas(rects, lines, page_notes))
     # A contents entry that wraps breaks between phrases (rule 12), ragged, not justified.
     entries = [b for b in blocks if LEADER.search(b.lines[-1].text)]
     text_blocks = [b for b in blocks if b not in entries]
     justified = [(b, l) for b in text_blocks for l in b.lines[:-1]]
-    right = right_edges(text_blocks)
     in_entries = {id(l) for b in entries for l in b.lines}
     text_lines = [l for l in lines if id(l) not in in_entries]   # a title may hold a space of its own
     rules = [_rule1(justified, right, script), _rule2(text_lines), _rule3(blocks),
              _rule4(justified), _rule5(lines, right, script, {id(b.lines[-1]) for b in blocks}), _rule6(blocks), _rule7(text_blocks, lines, pages, body),
              _rule8(text_blocks, right, _text_layer(path)), _rule9(text_blocks, right, script)]
-    page_notes = notes_of(pages, lines, body, trims)
     place, numbering = (notes.place, notes.numbering) if notes else ("page", "page")
     rules += [_rule10(page_notes, numbering, place), _rule11(text_blocks, lines, pages, body, page_notes)]
     rules.append(_rule12(title_lines(pages, body, lines, entries), entries, _titles(path), script))
     return Proof(path, script, rules)
 
 
-def right_edges(blocks) -> dict[int, float]:
-    """The right edge of each page side's text block (page number % 2): the furthest end of a
-    paragraph's line that does not end with a closing mark. zh-Hans may set a line-end closing mark
-    half width (clreq's line adjustment): the PDF draws it full width, its blank half past the edge."""
-    right: dict[int, float] = {}
-    left: dict[int, float] = {}
+def right_edges(blocks, areas: dict[int, tuple[float, float]],
+                left: dict[int, float]) -> tuple[dict[int, float], set[int]]:
+    """The right edge of each page side's text block (page number % 2), and the sides where it is measured:
+    the notes area's, or the furthest end of a justified line (a paragraph's but its last) that does not
+    end with a closing mark, or else of a contents entry (its page number is set flush right). zh-Hans
+    may set a line-end closing mark half width (clreq's line adjustment): the PDF draws it full width,
+    its blank half past the edge."""
+    right: dict[int, float] = {side: edges[1] for side, edges in areas.items()}
     furthest: dict[int, float] = {}
+    entry_ends: dict[int, float] = {}
     for block in blocks:
         for line in block.lines:
-            side = line.page % 2
-            left[side] = min(left.get(side, inf), line.x0 - line.inset)
-            furthest[side] = max(furthest.get(side, 0), line.x1)
-            if len(block.lines) > 1 and line.text[-1] not in CLOSING_MARKS:
-                right[side] = max(right.get(side, 0), line.x1)
+            furthest[line.page % 2] = max(furthest.get(line.page % 2, 0), line.x1)
+        if LEADER.search(block.lines[-1].text):
+            side = block.lines[-1].page % 2
+            entry_ends[side] = max(entry_ends.get(side, 0), block.lines[-1].x1)
+            continue
+        for line in block.lines[:-1]:
+            if line.text[-1] not in CLOSING_MARKS:
+                right[line.page % 2] = max(right.get(line.page % 2, 0), line.x1)
+    right = entry_ends | right
+    measured = set(right)
     # A side with no such line (a book of one-line paragraphs): its text block is as wide as the other
     # side's; with none on either side, the furthest line end stands for the edge.
     for side, other in ((0, 1), (1, 0)):
-        if side not in right and side in left:
+        if side not in right and side in furthest:
             right[side] = left[side] + right[other] - left[other] if other in right else furthest[side]
-    return right
+    return right, measured
 
 
 def _rule1(justified, right, script) -> Rule:
