@@ -361,6 +361,25 @@ def test_a_contents_entry_with_a_two_dot_leader_is_no_body_text(tmp_path):
     assert proof.measure(path).rules[1].passed
 
 
+@pytest.mark.parametrize("before_the_phrase", [True, False], ids=["as set", "negative control"])
+def test_a_two_line_title_breaks_at_its_marked_space_before_a_long_phrase(tmp_path, monkeypatch, before_the_phrase):
+    """A heading's last phrase is longer than the narrowest title measure (the cover's 10 ems), so it
+    may break inside; the heading's measure holds it whole, so the line breaks before it, at the marked
+    space (rule 12). Negative control: without the extension's rule the line breaks inside the phrase
+    (中文数字出|版), which rule 12 reports."""
+    if not before_the_phrase:
+        monkeypatch.setattr(weasyprint_cjk, "_phrase_broken_at_end", lambda line: None)
+    path = _short_paragraph_pdf(tmp_path, notes=False, title="第2章 从Gutenberg到EPUB 3 中文数字出版的100年与新挑战")
+    with pdfplumber.open(path) as document:
+        lines = [line.replace(" ", "") for page in document.pages for line in page.extract_text().splitlines()]
+    rule = proof.measure(path).rules[11]
+    if before_the_phrase:
+        assert "第2章从Gutenberg到EPUB3" in lines and "中文数字出版的100年与新挑战" in lines, lines
+        assert rule.passed and "1 titles wrap: 1 breaks at a marked space" in rule.figure, rule.report()
+    else:
+        assert any("a title breaks inside a phrase" in f for f in rule.failures), rule.report()
+
+
 @pytest.mark.parametrize("notes", [True, False], ids=["notes", "no notes"])
 def test_one_line_paragraphs_without_their_indent_fail_rule_7(tmp_path, notes):
     """Negative control: the same book set with no first-line indent."""

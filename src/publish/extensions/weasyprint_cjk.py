@@ -295,7 +295,20 @@ def split_inline_box(context, box, position_x, max_x, bottom_space, skip_stack, 
 
     result = lay_out(max_x, collected)
     line, resume_at = result[0], result[1]
-    if not isinstance(box, boxes.LineBox) or resume_at is None or box.style["text_align_all"] != "justify":
+    if not isinstance(box, boxes.LineBox) or resume_at is None:
+        return result
+    phrase = _phrase_broken_at_end(line)
+    if phrase is not None and phrase.position_x > position_x and _natural_width(phrase) <= max_x - position_x:
+        # A title's phrase too long to be kept whole everywhere (typeset's `ph`) that this line's measure
+        # holds: the line breaks before it, at the phrase boundary, as a typesetter would.
+        retried = tuple([] for _ in collected)
+        again = lay_out(phrase.position_x + 0.01, retried)
+        if again[1] is not None and again[0].children:
+            for items, count_before, replacement in zip(collected, before, retried):
+                del items[count_before:]
+                items.extend(replacement)
+            return again
+    if box.style["text_align_all"] != "justify":
         return result
     em = box.style["font_size"]
     texts = list(_text_boxes(line))
@@ -356,6 +369,29 @@ def _fitted_end(line, longer, width, room, overstretched, hang, em):
     if count > len(marks) or (not overstretched and squeeze >= extra):
         return None
     return "squeeze", marks[:count]
+
+
+def _phrase_broken_at_end(line):
+    """The title phrase (span.ph) that the line breaks inside, if any: the last box on the line's end."""
+    box = line
+    while isinstance(box, (boxes.LineBox, boxes.InlineBox)):
+        children = [c for c in box.children if c.is_in_normal_flow()]
+        if not children:
+            return None
+        box = children[-1]
+        if isinstance(box, boxes.InlineBox) and box.element is not None and "ph" in box.element.get("class", "").split():
+            return box
+    return None
+
+
+def _natural_width(phrase) -> float:
+    """A phrase's width on one line, from its element's text: a Chinese character or mark an em, a Latin
+    letter or digit 0.6 em (wider than any of the fonts'), and a Han–Latin gap (¼ em) each side of a
+    Latin run, at the phrase's font size."""
+    text = "".join(phrase.element.itertext())
+    latin = len(re.findall("[A-Za-z0-9]+", text))
+    ems = sum(1 if CJK.match(c) else 0.6 for c in text) + latin * 0.5
+    return ems * phrase.style["font_size"]
 
 
 def _compressible(texts) -> list[tuple[int, int]]:

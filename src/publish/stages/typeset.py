@@ -8,6 +8,8 @@ layouts/common/typeset.css.j2:
   q     a quotation “…”: its edges become break opportunities (Pango allows none beside “ ”)
   nw    text that must not break: —— with the character before it, a paragraph's last two Han; in a
         title (`title`, and a chapter's headings) a phrase, so that the title wraps between phrases
+  ph    a title's phrase too long to keep whole in every measure: it may break inside, where its line
+        cannot hold it whole (weasyprint_cjk breaks the line before it where it can)
   url   a URL, e-mail address or path: it may break inside a paragraph's tied end (`nw`)
   u     every other segment of a URL, e-mail address or path: its edges are where the line may
         break (after / . _ ? & =, before # and -, no hyphen added), which Pango would not all allow;
@@ -132,7 +134,9 @@ def _phrases(text: str) -> list[tuple[int, int, str]]:
         if len(HAN_CHAR.findall(text, s, e)) + len(re.findall("[A-Za-z0-9]", text[s:e])) / 2 <= LONGEST_PHRASE_EM:
             spans.append((s, e, "nw"))
         elif len(hans := [m.start() for m in HAN_CHAR.finditer(text, s, e)]) >= 2:
-            spans.append((hans[-2], e, "nw"))   # a longer one may break: not before its last two Han
+            # A longer one may break, not before its last two Han; `ph`: where the title's measure holds
+            # it whole, the extension breaks the line before it instead (weasyprint_cjk).
+            spans += [(s, e, "ph"), (hans[-2], e, "nw")]
     return spans
 
 
