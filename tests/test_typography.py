@@ -77,11 +77,8 @@ CASES += [("stress", "own trim", edition) for edition in ("zh-Hans", "zh-Hant")]
 # -example. (4.4 em; an address breaks before a hyphen, not after) at 0.21 em a gap in both editions,
 # and in zh-Hant the line before WeasyPrint/ (5.6 em, 9 Han gaps), 0.21 em. Rules 8 and 9 may fail
 # on those lines only.
-# And one known defect (issue 15): in the zh-Hant stress book, on the page after a long note's first
-# page, the note whose call stands under the long note's continuation is set at the next page's foot
-# (WeasyPrint 70 makes that page again and keeps the call's line). Rule 10 reports those two pages.
 KNOWN_FAILURES = {("stress", "own trim", "zh-Hans"): {8: 1, 9: 1},
-                  ("stress", "own trim", "zh-Hant"): {8: 2, 9: 2, 10: 2}}
+                  ("stress", "own trim", "zh-Hant"): {8: 2, 9: 2}}
 
 
 @pytest.mark.parametrize("case", CASES, ids="-".join)
