@@ -15,8 +15,8 @@ And before it places a line, WeasyPrint asks of every box on the line whether it
 place, each time by going through the list of all the document's notes waiting: 10 % of the layout of a
 chapter of 5,000 notes. Here that list answers from a count of its members (`_Waiting`).
 
-And a long note's lines after its first (notes.split_long, `fn-continued`: its call is on an earlier
-page, or earlier on this one) give way to a note whose call is on the page (`_Carried`).
+And a long note's lines after its first (notes.split_long, `fn-continued`) give way to the notes called on
+the page they go on over (below, `reported_footnotes`).
 
 Active only inside `active()`; written for the WeasyPrint version weasyprint_cjk checks.
 """
@@ -67,6 +67,7 @@ class _Waiting(list):
 
 
 def _context_init(self, *args, **kwargs):
+    self._publish_continued, self._publish_gave_way = [], {}   # a long note's lines waiting (below)
     _weasyprint_context_init(self, *args, **kwargs)
     self.footnotes = _Waiting()
 
@@ -105,14 +106,14 @@ def update_footnote_area(self) -> bool:
 
 # A note goes to the next page away from its call when WeasyPrint "reports" it: it did not fit, or an
 # earlier note was reported (`context.reported_footnotes` not empty: the notes keep their order). A long
-# note's line after its first is a note too (`footnote-policy: auto`), so on the page after a long note's
-# first page, its lines that did not fit there made every note called on the page go to the next page, its
-# call left behind (a call in the page's first line cannot go with it). A typesetter shortens the continued
+# note's line after its first is a note too (`footnote-policy: auto`), so on a page the long note goes on
+# over, its lines that did not fit there made every note called on the page go to the next page, its call
+# left behind (a call in the page's first line cannot go with it). A typesetter shortens the continued
 # note instead. So those lines wait apart (`_publish_continued`, in the document's order, which a line keeps
 # by waiting while any waits), unseen by `reported_footnotes` while the page's lines are laid out; a note
-# that does not fit with them takes the room of the page's last ones, which get it back if the note goes
-# after all (its line does not fit the page); and they join WeasyPrint's reported notes when the page is
-# made, ahead of them, to be laid out first on the next page.
+# that does not fit beside them takes the room of the page's last ones, which get it back if the note goes
+# after all (its line does not fit the page, or is taken off it); and when the page is made they join
+# WeasyPrint's reported notes, ahead of them, to be laid out first on the next page.
 def _is_continued(note) -> bool:
     return note.element is not None and CONTINUED in (note.element.get("class") or "").split()
 
@@ -126,8 +127,7 @@ def _set_reported(self, notes) -> None:
     cannot lay them all out at the page's top: a long note's lines among them wait apart (after any that
     gave way, which come before them)."""
     self._publish_reported = [note for note in notes if not _is_continued(note)]
-    continued = self.__dict__.setdefault("_publish_continued", [])
-    continued += [note for note in notes if _is_continued(note) and note not in continued]
+    self._publish_continued += [note for note in notes if _is_continued(note) and note not in self._publish_continued]
 
 
 def layout_footnote(self, footnote) -> bool:
