@@ -73,20 +73,11 @@ CASES = [(book, trim, edition) for book in ("manuscript", "sample")
 CASES += [("stress", "own trim", edition) for edition in ("zh-Hans", "zh-Hant")]
 
 
-# One known defect (issue 15): in the zh-Hant stress book, on the page after a long note's first page,
-# the note whose call stands under the long note's continuation is set at the next page's foot
-# (WeasyPrint 70 makes that page again and keeps the call's line). Rule 10 reports those two pages.
-KNOWN_FAILURES = {("stress", "own trim", "zh-Hant"): {10: 2}}
-
-
 @pytest.mark.parametrize("case", CASES, ids="-".join)
 def test_every_clreq_rule_holds(pdfs, case):
     result = proof.measure(pdfs[case])
     reports = "\n".join(rule.report() for rule in result.rules)
-    allowed = KNOWN_FAILURES.get(case, {})
-    for rule in result.rules:
-        lines = {f.split(":")[0] for f in rule.failures}
-        assert len(lines) <= allowed.get(rule.number, 0), reports
+    assert all(rule.passed for rule in result.rules), reports
     assert [r.number for r in result.rules] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
     assert result.script == case[2].split("-")[1]
 

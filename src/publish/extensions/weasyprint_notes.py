@@ -15,6 +15,9 @@ And before it places a line, WeasyPrint asks of every box on the line whether it
 place, each time by going through the list of all the document's notes waiting: 10 % of the layout of a
 chapter of 5,000 notes. Here that list answers from a count of its members (`_Waiting`).
 
+And a long note's lines after its first (notes.split_long, `fn-continued`) give way to the notes called on
+the page they go on over (below, `reported_footnotes`).
+
 Active only inside `active()`; written for the WeasyPrint version weasyprint_cjk checks.
 """
 from __future__ import annotations
@@ -23,12 +26,18 @@ import contextlib
 from math import inf
 
 from . import weasyprint_cjk   # noqa: F401  (refuses any WeasyPrint but the one this is written for)
+from ..stages.notes import CONTINUED
 from weasyprint.formatting_structure import build  # noqa: E402
 from weasyprint.layout import LayoutContext  # noqa: E402
+from weasyprint.layout import page as layout_page  # noqa: E402
 from weasyprint.layout.block import block_level_layout  # noqa: E402
 
 _weasyprint_update_footnote_area = LayoutContext._update_footnote_area
 _weasyprint_context_init = LayoutContext.__init__
+_weasyprint_layout_footnote = LayoutContext.layout_footnote
+_weasyprint_report_footnote = LayoutContext.report_footnote
+_weasyprint_unlayout_footnote = LayoutContext.unlayout_footnote
+_weasyprint_make_page = layout_page.make_page
 ROUNDING_PX = 0.01
 
 
@@ -58,6 +67,7 @@ class _Waiting(list):
 
 
 def _context_init(self, *args, **kwargs):
+    self._publish_continued, self._publish_gave_way = [], {}   # a long note's lines waiting (below)
     _weasyprint_context_init(self, *args, **kwargs)
     self.footnotes = _Waiting()
 
@@ -94,6 +104,87 @@ def update_footnote_area(self) -> bool:
     return content > area.max_height + ROUNDING_PX
 
 
+# A note goes to the next page away from its call when WeasyPrint "reports" it: it did not fit, or an
+# earlier note was reported (`context.reported_footnotes` not empty: the notes keep their order). A long
+# note's line after its first is a note too (`footnote-policy: auto`), so on a page the long note goes on
+# over, its lines that did not fit there made every note called on the page go to the next page, its call
+# left behind (a call in the page's first line cannot go with it). A typesetter shortens the continued
+# note instead. So those lines wait apart (`_publish_continued`, in the document's order, which a line keeps
+# by waiting while any waits), unseen by `reported_footnotes` while the page's lines are laid out; a note
+# that does not fit beside them takes the room of the page's last ones, which get it back if the note goes
+# after all (its line does not fit the page, or is taken off it); and when the page is made they join
+# WeasyPrint's reported notes, ahead of them, to be laid out first on the next page.
+def _is_continued(note) -> bool:
+    return note.element is not None and CONTINUED in (note.element.get("class") or "").split()
+
+
+def _get_reported(self) -> list:
+    return self._publish_reported
+
+
+def _set_reported(self, notes) -> None:
+    """WeasyPrint sets the reported notes to none when it starts a page, and to the rest of them when it
+    cannot lay them all out at the page's top: a long note's lines among them wait apart (after any that
+    gave way, which come before them)."""
+    self._publish_reported = [note for note in notes if not _is_continued(note)]
+    self._publish_continued += [note for note in notes if _is_continued(note) and note not in self._publish_continued]
+
+
+def layout_footnote(self, footnote) -> bool:
+    overflow = _weasyprint_layout_footnote(self, footnote)
+    if _is_continued(footnote):
+        return overflow or bool(self._publish_continued)   # after a line that waits, not before it
+    gave_way = []   # (index on the page, line), the last line first
+    while overflow and (lines := [n for n, note in enumerate(self.current_page_footnotes) if _is_continued(note)]):
+        gave_way.append((lines[-1], self.current_page_footnotes.pop(lines[-1])))
+        self._publish_continued.insert(0, gave_way[-1][1])
+        overflow = self._update_footnote_area()
+    if gave_way:
+        self._publish_gave_way[id(footnote)] = gave_way
+    return overflow
+
+
+def _take_back(self, footnote) -> None:
+    """The lines that gave way to a note that goes after all back on the page, if none has moved since."""
+    gave_way = self._publish_gave_way.pop(id(footnote), [])
+    if self._publish_continued[:len(gave_way)] != [line for _, line in reversed(gave_way)]:
+        return
+    del self._publish_continued[:len(gave_way)]
+    for index, line in reversed(gave_way):
+        self.current_page_footnotes.insert(index, line)
+    self._update_footnote_area()
+
+
+def report_footnote(self, footnote) -> None:
+    if not _is_continued(footnote):
+        _weasyprint_report_footnote(self, footnote)
+        return _take_back(self, footnote)
+    self.current_page_footnotes.remove(footnote)
+    self._publish_continued.append(footnote)
+    self._update_footnote_area()
+
+
+def unlayout_footnote(self, footnote) -> None:
+    """A line taken off the page (to the next one) takes its notes back, waiting ones too."""
+    if footnote in self._publish_continued:
+        self._publish_continued.remove(footnote)
+        self.footnotes.append(footnote)
+    else:
+        _weasyprint_unlayout_footnote(self, footnote)
+        _take_back(self, footnote)
+
+
+def make_page(context, *args, **kwargs):
+    context._publish_gave_way = {}
+    made = _weasyprint_make_page(context, *args, **kwargs)
+    context._publish_reported[:0] = context._publish_continued
+    context._publish_continued = []
+    return made
+
+
+_CARRIED = property(_get_reported, _set_reported)
+
+
 def _set_in_column(self, value) -> None:
     self.really_in_column = value
 
@@ -112,9 +203,19 @@ def active():
     LayoutContext._update_footnote_area = update_footnote_area
     LayoutContext.__init__ = _context_init
     LayoutContext.in_column = _KEEP_NOTES_WITH_CALLS
+    LayoutContext.reported_footnotes = _CARRIED
+    LayoutContext.layout_footnote = layout_footnote
+    LayoutContext.report_footnote = report_footnote
+    LayoutContext.unlayout_footnote = unlayout_footnote
+    layout_page.make_page = make_page
     try:
         yield
     finally:
         LayoutContext._update_footnote_area = _weasyprint_update_footnote_area
         LayoutContext.__init__ = _weasyprint_context_init
         LayoutContext.in_column = False   # WeasyPrint's default, for a context made while active
+        del LayoutContext.reported_footnotes   # WeasyPrint's own: an attribute of each context
+        LayoutContext.layout_footnote = _weasyprint_layout_footnote
+        LayoutContext.report_footnote = _weasyprint_report_footnote
+        LayoutContext.unlayout_footnote = _weasyprint_unlayout_footnote
+        layout_page.make_page = _weasyprint_make_page

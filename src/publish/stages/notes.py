@@ -123,6 +123,7 @@ def restamp(rendered, marks: dict[str, str]) -> bool:
 # longer fits, and the lines after it with it; @footnote's max-height makes it do so on that page too).
 # Each line holds the characters the whole note's line held, and is justified as it was.
 WEASYPRINT_HYPHEN = "\u2010"
+CONTINUED = "fn-continued"   # the class of a long note's lines after its first (weasyprint_notes reads it)
 LONG_NOTE = 0.5   # of the page's content height
 TAG = re.compile(r"(<[^>]*>)")
 TAG_NAME = re.compile(r"<([A-Za-z][A-Za-z0-9]*)")
@@ -190,7 +191,7 @@ def split_long(document_html: str, split: dict[str, dict]) -> str:
         first = document_html[start:open_end - 1] + (" data-justify" if lines[0][1] else "") + ">"
         parts = [first + chunks[0] + "</span>"]
         for chunk, (_, justified) in zip(chunks[1:], lines[1:]):
-            parts.append(f'<span class="footnote fn-continued"{" data-justify" if justified else ""}>{chunk}</span>')
+            parts.append(f'<span class="footnote {CONTINUED}"{" data-justify" if justified else ""}>{chunk}</span>')
         document_html = document_html[:start] + "".join(parts) + document_html[end + len("</span>"):]
     return document_html
 
