@@ -36,6 +36,7 @@ from weasyprint.formatting_structure import boxes  # noqa: E402
 from weasyprint.layout import inline  # noqa: E402
 from weasyprint.text import line_break  # noqa: E402
 from weasyprint.text.ffi import FROM_UNITS, TO_UNITS, ffi, pango  # noqa: E402
+from weasyprint.text.fonts import get_hb_object_data  # noqa: E402
 
 # Characters of a Chinese line that take inter-character spacing: Han, CJK and full-width marks.
 CJK = re.compile("[\u2014\u2018\u2019\u201c\u201d\u2026\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff"
@@ -452,7 +453,10 @@ def draw_text(stream, textbox, *args):
     if outline is None:
         return
     font, glyph, size, x, y = outline
-    program, glyph_set = _glyph_set(font.file_content, font.index, tuple(sorted(font.variations.items())))
+    # The face as Pango has it: after a document's first PDF, font.file_content is that PDF's subset,
+    # which keeps no outline for a glyph it did not draw.
+    program, glyph_set = _glyph_set(get_hb_object_data(font.hb_face), font.index,
+                                    tuple(sorted(font.variations.items())))
     scale = size / font.upem
     with stream.stacked():
         stream.set_color(textbox.style["color"])
