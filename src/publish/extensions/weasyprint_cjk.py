@@ -396,29 +396,29 @@ def draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix):
     glyph = hyphen.glyph
     hyphen.glyph = pango.PANGO_GLYPH_EMPTY
     emojis = _weasyprint_draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix)
-    # The pen where WeasyPrint's TJ left it (in thousandths of the run's font size): each glyph's
-    # advance in the font's widths, its offset, and Pango's width less that as a whole-number kerning.
-    pen = 0.0
+    # Where WeasyPrint's TJ leaves the pen, in its units (thousandths of the run's font size): each
+    # glyph's offset and advance in the font's widths, less Pango's width as a whole-number kerning;
+    # the font size as WeasyPrint's draw_first_line takes it.
+    x, y = matrix.values[4:]
     for pango_font, info, start in glyphs:
         font, size = stream.add_font(pango_font)
         if pango.pango_version() < 14802 or font.png:
             size = textbox.style["font_size"]
         offset = info.geometry.x_offset / size
         if start == at:
-            _, _, _, _, x, y = matrix.values
-            textbox.hyphen_outline = (font, glyph, size, x + (pen + offset) * size / 1000,
-                                      y + info.geometry.y_offset / 1000)
+            textbox.hyphen_outline = (font, glyph, size, x + offset * size / 1000, y + info.geometry.y_offset / 1000)
             break
         if info.glyph == pango.PANGO_GLYPH_EMPTY:
-            pen += info.geometry.width / size
+            x += info.geometry.width / 1000
             continue
         kerning = font.widths[info.glyph] + offset - info.geometry.width * 1000 * FROM_UNITS / size
-        pen += offset + font.widths[info.glyph] - int(kerning)
+        x += (offset + font.widths[info.glyph] - int(kerning)) * size / 1000
     return emojis
 
 
 @functools.lru_cache(maxsize=8)
 def _glyph_set(program: bytes, index: int, location: tuple):
+    """A face's glyphs, read once for all the hyphens of a book's PDFs."""
     font = TTFont(io.BytesIO(program), fontNumber=index, lazy=True)
     return font, font.getGlyphSet(location=dict(location))
 
