@@ -21,7 +21,7 @@ import typography_stress
 from typography_stress import write_stress_book
 from publish import build as pipeline
 from publish.stages import edition as editions
-from publish.checks import proof
+from publish.checks import engines, proof
 from publish.extensions import weasyprint_cjk
 from publish.tools import scaffold
 from publish.stages import layouts, manuscript, markdown, pdf, typeset
@@ -144,7 +144,8 @@ def test_lines_are_fitted_by_squeezing_or_hanging_in_each_script(pdfs):
 @pytest.mark.parametrize("edition", ["zh-Hans", "zh-Hant"])
 def test_the_stress_book_breaks_urls_and_words_and_copies_them_whole(pdfs, edition):
     """Rules 8 and 9 had something to measure: URLs, e-mail addresses and paths broken at their
-    segments, English words hyphenated, and the text layer (pdftotext) holds each of them whole."""
+    segments, English words hyphenated, and the text layers of poppler (pdftotext), MuPDF and pdf.js
+    (which ignore ActualText) hold each of them whole."""
     path = pdfs["stress", "own trim", edition]
     rules = proof.measure(path).rules
     figure = rules[7].figure
@@ -152,9 +153,11 @@ def test_the_stress_book_breaks_urls_and_words_and_copies_them_whole(pdfs, editi
     # The lines before -example. (both editions) and WeasyPrint/ (zh-Hant), which no mark could fit
     assert int(re.search(r"\((\d+) inside a segment", figure)[1]) >= 1, figure
     assert int(re.search(r"(\d+) hyphenated words", figure)[1]) >= 1, figure
-    layer = "".join(proof._text_layer(path))
+    with engines.PdfJs() as pdfjs:
+        drawings = engines.draw(path, ("mupdf", "pdf.js"), pdfjs)
+    layers = {"poppler": "".join(proof._text_layer(path))} | {
+        name: re.sub(r"[\r\n]", "", "".join(drawing.texts)) for name, drawing in drawings.items()}
     book = "".join(p.read_text(encoding="utf-8") for p in sorted((path.parent.parent / "book" / "chapters").glob("*.md")))
-    assert "‐" not in layer
     runs = [run for run in typography_stress.LATIN if " " not in run and run in book]   # a space may be a line break
     assert len(runs) >= 8, runs
     with pdfplumber.open(path) as document:
@@ -164,10 +167,14 @@ def test_the_stress_book_breaks_urls_and_words_and_copies_them_whole(pdfs, editi
     # come between): rule 8 checks each side on its own page. Counted here from the body lines.
     body = "".join(line.text for line in lines)
     page_starts = {sum(len(l.text) for l in lines[:k]) for k in range(1, len(lines)) if lines[k].page != lines[k - 1].page}
-    for run in runs:
-        across = sum(any(m.start() < at < m.end() for at in page_starts) for m in re.finditer(re.escape(run), body))
-        assert layer.count(run) + across == book.count(run), run
-    assert "‐" in drawn                    # the hyphen is drawn: the reader sees a hyphenated word
+    for name, layer in layers.items():
+        assert "‐" not in layer, name
+        for run in runs:
+            across = sum(any(m.start() < at < m.end() for at in page_starts) for m in re.finditer(re.escape(run), body))
+            assert layer.count(run) + across == book.count(run), (name, run)
+    # The hyphen is drawn, as a shape (read_lines gives it back to its line): the reader sees a hyphenated word.
+    assert "‐" not in drawn
+    assert sum(line.text.endswith("‐") for line in lines) >= 1
 
 
 def _paragraph_texts(book: Path, name: str) -> list[str]:
@@ -196,12 +203,14 @@ def test_pdf_characters_are_exactly_the_edition_text(pdfs, case):
     assert not missing, missing[:3]
 
 
-def _stress_pdf(tmp_path, name="zh-Hans") -> Path:
-    """The stress book's print PDF of one edition, rendered as the build does."""
+def _stress_pdf(tmp_path, name="zh-Hans", screen=False) -> Path:
+    """The stress book's print PDF of one edition, rendered as the build does; with `screen` its screen
+    PDF, written after the print PDF from the same layout."""
     loaded = manuscript.load(write_stress_book(tmp_path / "book"))
     edition = editions.make(loaded, name, pipeline.labels(loaded))
     path = tmp_path / f"{name}.pdf"
-    path.write_bytes(pdf.render(layouts.render_print(edition, loaded), loaded.root))
+    written = pdf.render(layouts.render_print(edition, loaded), loaded.root, screen=screen)
+    path.write_bytes(written[1] if screen else written)
     return path
 
 
@@ -210,11 +219,33 @@ def _failures(path: Path, number: int) -> list[str]:
 
 
 def test_a_hyphen_copied_with_its_word_fails_rule_8(tmp_path, monkeypatch):
-    """Negative control: without the ActualText span the hyphen is in the text layer."""
-    monkeypatch.setattr(weasyprint_cjk, "draw_text", weasyprint_cjk._weasyprint_draw_text)
+    """Negative control: with the hyphen drawn as WeasyPrint draws it, as text, it is in the text layer."""
+    monkeypatch.setattr(weasyprint_cjk, "draw_first_line", weasyprint_cjk._weasyprint_draw_first_line)
     failures = _failures(_stress_pdf(tmp_path), 8)
     assert any("does not copy as internationalization" in f or "does not copy as" in f and "‐|" in f
                for f in failures), failures
+
+
+def _hyphens(path: Path) -> list[tuple[int, int, dict]]:
+    """(page, line, the hyphen as read_lines reads it) for each hyphenated line."""
+    with pdfplumber.open(path) as document:
+        lines, _, _ = proof.read_lines(document)
+    return [(line.page, line.number, line.chars[-1]) for line in lines if line.text.endswith("‐")]
+
+
+@pytest.mark.parametrize("screen", [False, True], ids=["print", "screen"])
+def test_the_hyphen_is_drawn_where_and_as_weasyprint_draws_its_glyph(tmp_path, monkeypatch, screen):
+    """The hyphen's shape stands where WeasyPrint drew its glyph, in its colour: read back as a
+    character (read_lines), it has the glyph's advance box to 0.01 pt, on the same lines; also in the
+    screen PDF, drawn second from the same layout."""
+    shapes = _hyphens(_stress_pdf(tmp_path / "shape", screen=screen))
+    monkeypatch.setattr(weasyprint_cjk, "draw_first_line", weasyprint_cjk._weasyprint_draw_first_line)
+    glyphs = _hyphens(_stress_pdf(tmp_path / "glyph", screen=screen))
+    assert len(shapes) == len(glyphs) >= 1
+    for (page, number, shape), (glyph_page, glyph_number, glyph) in zip(shapes, glyphs):
+        assert (page, number) == (glyph_page, glyph_number)
+        assert abs(shape["x0"] - glyph["x0"]) < 0.01 and abs(shape["x1"] - glyph["x1"]) < 0.01, (page, number)
+        assert shape["non_stroking_color"] == glyph["non_stroking_color"]
 
 
 def test_urls_left_to_pango_fail_rule_9(tmp_path, monkeypatch):

@@ -32,7 +32,7 @@ MAX_HAN_GAP = 0.25       # rule 4, em
 MAX_PAIR = 1.5           # rule 5, em
 LATIN_GAP = (0.125, 0.25)  # rule 6, em
 MAX_COLOUR_GAP = 0.15   # rules 8 and 9, em: the widest gap between Han on an evenly set line
-HYPHEN = "\u2010"      # the hyphen WeasyPrint draws at a hyphenated word's break
+HYPHEN = "\u2010"      # the hyphen WeasyPrint adds at a hyphenated word's break (weasyprint_cjk draws it as a shape)
 ADDRESS_BREAK_AFTER = set("/._?&=")    # a URL breaks after these
 ADDRESS_BREAK_BEFORE = set("#-")       # and before these
 # em: WeasyPrint writes glyph advances in whole thousandths of an em, truncated, so positions
@@ -123,14 +123,33 @@ def _table_columns(page) -> list[tuple[float, float, float]]:
             if e["orientation"] == "v" and e["bottom"] - e["top"] > 2]
 
 
+def _drawn_hyphen(row: list[dict], shapes: list[dict]) -> dict | None:
+    """The hyphen of a hyphenated word's line, drawn as a filled shape (so that no engine copies it)
+    in the row's band within an em after its last character, as a character: from where the glyph
+    would start (the last character's end, and the letter-spacing of a spaced word, read from the
+    gap before it) to as far past the shape as the shape starts past that (a hyphen's glyph sits
+    mid-advance; Noto CJK's U+2010: 375 | 250 | 375 thousandths)."""
+    last = row[-1]
+    spacing = max(0.0, last["x0"] - row[-2]["x1"]) if len(row) > 1 and LATIN.match(row[-2]["text"]) else 0.0
+    x0 = last["x1"] + spacing
+    for shape in shapes:
+        start = shape["x0"] - x0
+        if shape["fill"] and last["top"] < shape["top"] and shape["bottom"] < last["bottom"] and 0 < start < last["size"]:
+            x1 = shape["x1"] + start
+            return dict(last, text=HYPHEN, x0=x0, x1=x1, width=x1 - x0, non_stroking_color=shape["non_stroking_color"])
+    return None
+
+
 def read_lines(pdf) -> tuple[list[Line], list[list[dict]], float]:
-    """Body lines in reading order, every page's characters, and the body size."""
-    pages = [page.chars for page in pdf.pages]
+    """Body lines in reading order, every page's characters (a hyphenated word's hyphen among its
+    line's), and the body size."""
+    pages = [list(page.chars) for page in pdf.pages]
     sizes = Counter(round(c["size"], 2) for chars in pages for c in chars if c["text"].strip())
     body = sizes.most_common(1)[0][0]
     lines = []
     for number, (page, chars) in enumerate(zip(pdf.pages, pages), 1):
         rules = _table_columns(page)
+        shapes = page.rects + page.curves
         rows: dict[float, list[dict]] = {}
         for c in chars:
             if abs(c["size"] - body) < 0.05:
@@ -138,6 +157,9 @@ def read_lines(pdf) -> tuple[list[Line], list[list[dict]], float]:
         on_page = []
         for baseline in sorted(rows, reverse=True):   # PDF y grows upwards
             row = sorted(rows[baseline], key=lambda c: c["x0"])
+            if hyphen := _drawn_hyphen(row, shapes):
+                row.append(hyphen)
+                chars.append(hyphen)
             top, bottom = row[0]["top"], row[0]["bottom"]
             if any(row[0]["x0"] < x < row[-1]["x1"] and t < bottom and b > top for x, t, b in rules):
                 continue
@@ -511,8 +533,8 @@ def _rule7(blocks, lines, pages, body) -> Rule:
 
 
 def _text_layer(path: Path) -> list[str]:
-    """Each page's text as poppler's pdftotext copies it (it honours ActualText), lines joined: a space
-    it reads inside a Latin run (letters spaced too wide) stays."""
+    """Each page's text as poppler's pdftotext copies it, lines joined: a space it reads inside a
+    Latin run (letters spaced too wide) stays."""
     if shutil.which("pdftotext") is None:
         from ..errors import PublishError
         raise PublishError("publish proof reads the text layer with pdftotext, which is not installed",
@@ -540,8 +562,8 @@ def _latin_head(line: Line) -> str:
 def _rule8(blocks, right, text_layer) -> Rule:
     """A line break inside a Latin run: a URL, e-mail address or path after / . _ ? & = or before #
     and -, or (the extension's last resort, for even colour) between two letters or digits inside
-    one of its segments, two or more either side; a word at a hyphenation point with the typesetter's
-    hyphen U+2010; either way the run copies whole from the page's text layer (pdftotext: no hyphen,
+    one of its segments, two or more either side; a word at a hyphenation point with a hyphen drawn
+    (read_lines); either way the run copies whole from the page's text layer (pdftotext: no hyphen,
     no space; and with the characters around it, whitespace aside, so that the same run elsewhere on
     the page does not stand in). A line holding part of an address that breaks sets its Han gaps no
     wider than MAX_COLOUR_GAP."""

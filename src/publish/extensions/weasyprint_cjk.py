@@ -8,12 +8,14 @@ font's `halt`, line-end mark first, then pairs, then single marks) or hanging it
 (Traditional text, whose marks stay full width in the body); a line that neither way avoids gaps too
 wide for even colour before an address breaks inside the address's next segment. Active only inside
 `active()`; it replaces five functions of WeasyPrint's inline layout (can_break_text,
-split_first_line, split_inline_box, justify_line, text_align) and draw_text (a hyphenated word
-copies whole), so it is written for, and checked against, one exact WeasyPrint version.
+split_first_line, split_inline_box, justify_line, text_align) and draw_text with draw_first_line (a
+hyphenated word copies whole), so it is written for, and checked against, one exact WeasyPrint version.
 """
 from __future__ import annotations
 
 import contextlib
+import functools
+import io
 import re
 
 import pyphen
@@ -28,12 +30,15 @@ if weasyprint.__version__ != WEASYPRINT_VERSION:
                        f"found {weasyprint.__version__}",
                        hint=f"pip install weasyprint=={WEASYPRINT_VERSION} (pyproject.toml pins it)")
 
-import pydyf  # noqa: E402
+from fontTools.pens.basePen import BasePen  # noqa: E402
+from fontTools.ttLib import TTFont  # noqa: E402
 from weasyprint import draw  # noqa: E402  (after the version check)
+from weasyprint.draw import text as draw_text_module  # noqa: E402
 from weasyprint.formatting_structure import boxes  # noqa: E402
 from weasyprint.layout import inline  # noqa: E402
 from weasyprint.text import line_break  # noqa: E402
-from weasyprint.text.ffi import TO_UNITS, ffi, pango  # noqa: E402
+from weasyprint.text.ffi import FROM_UNITS, TO_UNITS, ffi, pango  # noqa: E402
+from weasyprint.text.fonts import get_hb_object_data  # noqa: E402
 
 # Characters of a Chinese line that take inter-character spacing: Han, CJK and full-width marks.
 CJK = re.compile("[\u2014\u2018\u2019\u201c\u201d\u2026\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff"
@@ -108,6 +113,7 @@ _weasyprint_split_inline_box = inline.split_inline_box
 _weasyprint_justify_line = inline.justify_line
 _weasyprint_text_align = inline.text_align
 _weasyprint_draw_text = draw.draw_text
+_weasyprint_draw_first_line = draw_text_module.draw_first_line
 
 
 # While split_inline_box lays a line out again to break inside an address segment: which breaks it
@@ -497,18 +503,106 @@ def _align_edges(context, line, available_width, last):
     return _weasyprint_text_align(context, line, available_width, last)
 
 
-def draw_text(stream, textbox, *args):
-    """A hyphenated word's hyphen is drawn, not the text's: the box goes in a marked-content Span
-    whose ActualText is its own text, without the hyphen (ISO 32000-1 14.9.4, whose own example is
-    a hyphenated word), so that copying and searching find the word whole."""
+def _hyphenated(textbox) -> bool:
     hyphen = textbox.style["hyphenate_character"]
     # WeasyPrint appends the hyphen to the box's text; only span.en sets `hyphens: auto`.
-    if not (textbox.style["hyphens"] == "auto" and hyphen and textbox.text.endswith(hyphen)):
-        return _weasyprint_draw_text(stream, textbox, *args)
-    actual = pydyf.String(textbox.text[:-len(hyphen)])
-    stream.begin_marked_content("Span", pydyf.Dictionary({"ActualText": actual}))
+    return textbox.style["hyphens"] == "auto" and bool(hyphen) and textbox.text.endswith(hyphen)
+
+
+def _glyphs(line):
+    """Each glyph of a Pango line, in drawing order: (its Pango font, its PangoGlyphInfo, the byte
+    index in the layout's text where its cluster starts)."""
+    run = line.runs[0]
+    while run != ffi.NULL:
+        item = run.data
+        run = run.next
+        for i in range(item.glyphs.num_glyphs):
+            yield item.item.analysis.font, item.glyphs.glyphs[i], item.item.offset + item.glyphs.log_clusters[i]
+
+
+def draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix):
+    """WeasyPrint's, but a hyphenated box's hyphen is left out of the text: its glyph becomes Pango's
+    empty glyph (nothing drawn, its advance kept), and where WeasyPrint would have drawn it is left in
+    `textbox.hyphen_outline` for draw_text to draw as a shape."""
+    if not _hyphenated(textbox):
+        return _weasyprint_draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix)
+    text = textbox.pango_layout.text
+    at = len(text[:-len(textbox.style["hyphenate_character"])].encode())
+    # Set as WeasyPrint's draw_first_line sets it: setting it there would lay the line out anew.
+    pango.pango_layout_set_single_paragraph_mode(textbox.pango_layout.layout, True)
+    line, _ = textbox.pango_layout.get_first_line()
+    glyphs = list(_glyphs(line))
+    hyphen = next(info for _, info, start in glyphs if start == at)
+    glyph = hyphen.glyph
+    hyphen.glyph = pango.PANGO_GLYPH_EMPTY
+    emojis = _weasyprint_draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix)
+    # Where WeasyPrint's TJ leaves the pen, in its units (thousandths of the run's font size): each
+    # glyph's offset and advance in the font's widths, less Pango's width as a whole-number kerning;
+    # the font size as WeasyPrint's draw_first_line takes it.
+    x, y = matrix.values[4:]
+    for pango_font, info, start in glyphs:
+        font, size = stream.add_font(pango_font)
+        if pango.pango_version() < 14802 or font.png:
+            size = textbox.style["font_size"]
+        offset = info.geometry.x_offset / size
+        if start == at:
+            textbox.hyphen_outline = (font, glyph, size, x + offset * size / 1000, y + info.geometry.y_offset / 1000)
+            break
+        if info.glyph == pango.PANGO_GLYPH_EMPTY:
+            x += info.geometry.width / 1000
+            continue
+        kerning = font.widths[info.glyph] + offset - info.geometry.width * 1000 * FROM_UNITS / size
+        x += (offset + font.widths[info.glyph] - int(kerning)) * size / 1000
+    return emojis
+
+
+@functools.lru_cache(maxsize=8)
+def _glyph_set(program: bytes, index: int, location: tuple):
+    """A face's glyphs, read once for all the hyphens of a book's PDFs."""
+    font = TTFont(io.BytesIO(program), fontNumber=index, lazy=True)
+    return font, font.getGlyphSet(location=dict(location))
+
+
+class _PathPen(BasePen):
+    """A glyph's outline as path operators on a PDF stream (BasePen makes quadratic curves cubic)."""
+
+    def __init__(self, glyph_set, stream):
+        super().__init__(glyph_set)
+        self.stream = stream
+
+    def _moveTo(self, point):
+        self.stream.move_to(*point)
+
+    def _lineTo(self, point):
+        self.stream.line_to(*point)
+
+    def _curveToOne(self, point1, point2, point3):
+        self.stream.curve_to(*point1, *point2, *point3)
+
+    def _closePath(self):
+        self.stream.close()
+
+
+def draw_text(stream, textbox, *args):
+    """A hyphenated word's hyphen is drawn as a shape, not text: the glyph's outline from the run's
+    own font, where and in the colour the glyph would be. Poppler and pdfium honour an ActualText
+    that leaves the hyphen out, but MuPDF, Ghostscript and pdf.js ignore it; with no hyphen in the
+    text, every engine copies and searches the word whole."""
     _weasyprint_draw_text(stream, textbox, *args)
-    stream.end_marked_content()
+    outline = textbox.__dict__.pop("hyphen_outline", None)
+    if outline is None:
+        return
+    font, glyph, size, x, y = outline
+    # The face as Pango has it: after a document's first PDF, font.file_content is that PDF's subset,
+    # which keeps no outline for a glyph it did not draw.
+    program, glyph_set = _glyph_set(get_hb_object_data(font.hb_face), font.index,
+                                    tuple(sorted(font.variations.items())))
+    scale = size / font.upem
+    with stream.stacked():
+        stream.set_color(textbox.style["color"])
+        stream.transform(a=scale, d=-scale, e=x, f=y)     # the page's y runs down, the font's up
+        glyph_set[program.getGlyphName(glyph)].draw(_PathPen(glyph_set, stream))
+        stream.fill()
 
 
 @contextlib.contextmanager
@@ -516,11 +610,11 @@ def active():
     """WeasyPrint lays out (and draws) Chinese lines the clreq way inside this block."""
     (inline.can_break_text, inline.split_first_line, inline.split_inline_box, inline.justify_line,
      inline.text_align) = can_break_text, split_first_line, split_inline_box, justify_line, text_align
-    draw.draw_text = draw_text
+    draw.draw_text, draw_text_module.draw_first_line = draw_text, draw_first_line
     try:
         yield
     finally:
         (inline.can_break_text, inline.split_first_line, inline.split_inline_box, inline.justify_line,
          inline.text_align) = (_pango_can_break_text, _weasyprint_split_first_line,
                                _weasyprint_split_inline_box, _weasyprint_justify_line, _weasyprint_text_align)
-        draw.draw_text = _weasyprint_draw_text
+        draw.draw_text, draw_text_module.draw_first_line = _weasyprint_draw_text, _weasyprint_draw_first_line
