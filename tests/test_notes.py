@@ -247,3 +247,15 @@ def test_an_edited_long_note_is_measured_again(tmp_path):
                          for row in proof._baseline_rows([c for c in page.chars if abs(c["size"] - 8.5) < 0.05])]
         assert _rules(pdf, book)[10].passed
     assert rows["warm"] == rows["cold"] and sum(map(len, rows["cold"])) > 2400
+
+
+def test_a_latin_run_cut_between_two_lines_of_a_long_note_has_no_margin_at_the_cut():
+    """A long note's lines are laid out one by one (notes.split_long); an address open at a cut keeps
+    its Han–Latin margin on its Han sides only: a margin at the cut (the line's edge, which has none)
+    made the line wider than the whole note's line, and it wrapped (要 alone, then ……。 spread out)."""
+    inner = '殷；各<span class="url hl l r">https://<span class="u">www.</span>w3.org</span>屋，'
+    assert notes._cut(inner, [5, 8, 100]) == [
+        '殷；各<span class="url hl l">ht</span>',
+        '<span class="url hl">tps://<span class="u">ww</span></span>',
+        '<span class="url hl r"><span class="u">w.</span>w3.org</span>屋，']
+    assert "".join(re.sub("<[^>]+>", "", piece) for piece in notes._cut(inner, [5, 8, 100])) == re.sub("<[^>]+>", "", inner)

@@ -122,7 +122,6 @@ def restamp(rendered, marks: dict[str, str]) -> bool:
 # (no call, no mark, footnote-policy auto: WeasyPrint moves such a line to the next page's foot when it no
 # longer fits, and the lines after it with it; @footnote's max-height makes it do so on that page too).
 # Each line holds the characters the whole note's line held, and is justified as it was.
-WEASYPRINT_HYPHEN = "\u2010"
 CONTINUED = "fn-continued"   # the class of a long note's lines after its first (weasyprint_notes reads it)
 LONG_NOTE = 0.5   # of the page's content height
 TAG = re.compile(r"(<[^>]*>)")
@@ -139,6 +138,16 @@ def _text(box) -> str:
     return "".join(_text(child) for child in getattr(box, "children", ()))
 
 
+def _added_hyphen(line) -> str:
+    """The hyphen WeasyPrint appended to the line's last text box, if it hyphenated a word there."""
+    texts = [box for box in _walk(line) if type(box).__name__ == "TextBox"]
+    if not texts:
+        return ""
+    style, last = texts[-1].style, texts[-1]
+    hyphen = style["hyphenate_character"]
+    return hyphen if style["hyphens"] == "auto" and hyphen and last.text.endswith(hyphen) else ""
+
+
 def _note_lines(box) -> list[tuple[int, bool]]:
     """(non-blank characters, justified?) for each line of a laid-out note; a paragraph's last line is
     not justified."""
@@ -147,9 +156,9 @@ def _note_lines(box) -> list[tuple[int, bool]]:
     lines = [c for c in children if type(c).__name__ == "LineBox"]
     for child in children:
         if type(child).__name__ == "LineBox":
-            # A hyphenated word's line ends with the hyphen WeasyPrint adds (its default hyphenate-character),
+            # A hyphenated word's line ends with the hyphen WeasyPrint adds (the style's hyphenate-character),
             # which is not in the note's text: counted, it would shift every later cut by one.
-            text = "".join(_text(child).split()).removesuffix(WEASYPRINT_HYPHEN)
+            text = "".join(_text(child).split()).removesuffix(_added_hyphen(child))
             found.append((len(text), child is not lines[-1]))
         else:
             found += _note_lines(child)
@@ -208,7 +217,9 @@ def _closing(html: str, at: int) -> int:
 
 def _cut(inner: str, counts: list[int]) -> list[str]:
     """The note's HTML cut after each line's characters (blanks aside); the elements open at a cut are
-    closed before it and opened again after it. The last piece takes whatever is left."""
+    closed before it and opened again after it. The last piece takes whatever is left. A Latin run open
+    at a cut loses its Han–Latin margin on that side, as a line's edge has none (clreq): laid out with
+    it, the line would be wider than the whole note's line was, and wrap."""
     pieces, current, stack = [], [], []
     bounds = [sum(counts[:k + 1]) for k in range(len(counts) - 1)]
     seen = 0
@@ -218,18 +229,27 @@ def _cut(inner: str, counts: list[int]) -> list[str]:
             if part.startswith("</"):
                 stack.pop()
             elif not part.endswith("/>"):
-                stack.append(part)
+                stack.append((len(current) - 1, part))
             continue
         for char in _characters(part):
             current.append(char)
             seen += not char.isspace()
             if bounds and seen == bounds[0] and not char.isspace():
                 bounds.pop(0)
-                current += ["</" + TAG_NAME.match(tag)[1] + ">" for tag in reversed(stack)]
+                for at, tag in stack:
+                    current[at] = _without_margin(current[at], "r")
+                current += ["</" + TAG_NAME.match(tag)[1] + ">" for _, tag in reversed(stack)]
                 pieces.append("".join(current))
-                current = list(stack)
+                current = [_without_margin(tag, "l") for _, tag in stack]
+                stack = list(enumerate(current))
     pieces.append("".join(current))
     return pieces
+
+
+def _without_margin(tag: str, side: str) -> str:
+    """An opening tag without the class that gives a Latin run its Han–Latin margin on `side` (typeset's
+    `l` or `r` beside `hl`)."""
+    return re.sub(rf'(class="[^"]*\bhl\b[^"]*?) {side}\b', r"\1", tag)
 
 
 def _characters(text: str) -> list[str]:
