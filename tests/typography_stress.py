@@ -44,9 +44,10 @@ def _sentence(rng: random.Random, han: str) -> str:
     return words + rng.choice(MARKS)
 
 
-def write_stress_book(dest: Path, seed: int = 3) -> Path:
+def write_stress_book(dest: Path, seed: int = 3, long_note: int = 160) -> Path:
     """The test book's metadata and image with three chapters of generated prose; Han characters
-    are drawn from this book's manuscript, so both editions' fonts have them."""
+    are drawn from this book's manuscript, so both editions' fonts have them. `long_note`: the
+    sentences of chapter 4's note longer than a page."""
     shutil.copytree(SAMPLE, dest)
     source = (MANUSCRIPT / "chapters" / "01-article.md").read_text(encoding="utf-8")
     han = "".join(sorted(set(re.findall("[\u4e00-\u9fff]", source))))
@@ -55,11 +56,11 @@ def write_stress_book(dest: Path, seed: int = 3) -> Path:
         paragraphs = ["".join(_sentence(rng, han) for _ in range(rng.randint(1, 15))) for _ in range(12)]
         text = f"# {title}\n\n" + "\n\n".join(paragraphs) + "\n"
         (dest / "chapters" / f"0{number}.md").write_text(text, encoding="utf-8")
-    write_notes_chapter(dest)
+    write_notes_chapter(dest, long_note=long_note)
     return dest
 
 
-def write_notes_chapter(book: Path, seed: int = 15) -> None:
+def write_notes_chapter(book: Path, seed: int = 15, long_note: int = 160) -> None:
     """A fourth chapter, for footnotes and stranded lines (issue 15): many short paragraphs (one to three
     lines) among longer ones, footnote calls after a Han character and after a mark, short notes, notes of
     a few lines, and one note longer than a page, which must go on at the next page's foot."""
@@ -80,7 +81,7 @@ def write_notes_chapter(book: Path, seed: int = 15) -> None:
         if number % 4 == 1:      # a call after the sentence's mark
             sentences[-1] += note(rng.choice((1, 3)))
         if number == 20:
-            sentences[0] += note(160)   # longer than a page: it goes on overleaf
+            sentences[0] += note(long_note)   # longer than a page: it goes on overleaf
         paragraphs.append("".join(sentences))
     text = "# 第四章\n\n" + "\n\n".join(paragraphs) + "\n\n" + "\n".join(notes) + "\n"
     (book / "chapters" / "04.md").write_text(text, encoding="utf-8")

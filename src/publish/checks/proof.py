@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from math import inf
 from pathlib import Path
 
+from ..stages.typeset import halted_marks
+
 HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]")
 LATIN = re.compile("[A-Za-z0-9]")
 FULL_WIDTH_MARKS = set("，。、；：？！“”‘’（）《》〈〉【】「」『』…—")
@@ -145,7 +147,10 @@ def read_lines(pdf) -> tuple[list[Line], list[list[dict]], float]:
     line's), and the body size."""
     pages = [list(page.chars) for page in pdf.pages]
     sizes = Counter(round(c["size"], 2) for chars in pages for c in chars if c["text"].strip())
-    body = sizes.most_common(1)[0][0]
+    # The body's size: the largest of the sizes much used. Not simply the most used: a book of long notes
+    # sets more characters in the notes' smaller size; headings are never a quarter of the text.
+    most = sizes.most_common(1)[0][1]
+    body = max(size for size, count in sizes.items() if count >= most / 4)
     lines = []
     for number, (page, chars) in enumerate(zip(pdf.pages, pages), 1):
         rules = _table_columns(page)
@@ -606,7 +611,8 @@ def _rule8(blocks, right, text_layer) -> Rule:
                 pieces = [(before + after, text_layer[line.page - 1])]
             else:   # a page break: the running head, folio and notes come between in the text layer
                 pieces = [(before, text_layer[line.page - 1]), (after, text_layer[following.page - 1])]
-            if any(re.sub(r"\s", "", piece) not in re.sub(r"\s", "", page) for piece, page in pieces):
+            # Whitespace aside, and note calls: the body lines leave them out, the text layer has them.
+            if any(_bare(piece) not in _bare(page) for piece, page in pieces):
                 rule.failures.append(f"{line.where()}: {tail}|{head} does not copy as {run}")
     for block in blocks:
         for line in block.lines[:-1]:
@@ -618,6 +624,10 @@ def _rule8(blocks, right, text_layer) -> Rule:
                    f"letters), {hyphenated} hyphenated words, all copied whole; "
                    f"{len(address_lines)} lines holding part of a broken address")
     return rule
+
+
+def _bare(text: str) -> str:
+    return re.sub(r"\s|[\u2460-\u2473]", "", text)
 
 
 def _unbreakable(chars: list[dict], measure: float, head: bool = False) -> str | None:
@@ -668,6 +678,9 @@ def _rule9(blocks, right, script) -> Rule:
             spacing = min((g for g, _ in gaps), default=0)
             singles_halved, pairs_open, halved_pairs = 0, 0, 0
             chars = line.chars
+            # Marks the typesetting stage sets half width itself (a pair's first; in a run of three, as
+            # ”、“, the first two): no squeeze of the line's.
+            set_half = halted_marks("".join(c["text"] for c in chars)) if script == "Hans" else set()
             for i, c in enumerate(chars[:-1] if script == "Hans" else []):   # zh-Hant squeezes none
                 if c["text"] not in CLOSING_MARKS | NO_LINE_END:
                     continue
@@ -679,7 +692,7 @@ def _rule9(blocks, right, script) -> Rule:
                 if advance < 0.75 and not paired:
                     singles_halved += 1
                 # A pair squeezes to 1 em when both are closing marks (an opening one is not squeezed).
-                if c["text"] in CLOSING_MARKS and chars[i + 1]["text"] in CLOSING_MARKS:
+                if c["text"] in CLOSING_MARKS and chars[i + 1]["text"] in CLOSING_MARKS and not {i, i + 1} <= set_half:
                     after = chars[i + 2] if i + 2 < len(chars) else None
                     pair = ((after["x0"] - _calls_width(line, c, after)) if after else edge) - c["x0"]
                     if pair / em - 2 * spacing > 1 + EPSILON:

@@ -319,7 +319,9 @@ def split_inline_box(context, box, position_x, max_x, bottom_space, skip_stack, 
     em = box.style["font_size"]
     texts = list(_text_boxes(line))
     gaps = _gap_count(texts)
-    width = max_x - position_x
+    # The line's box starts at line.position_x, before a first line's text-indent (position_x is after
+    # it) and its width counts the indent: measured from position_x, a first line's room was short by it.
+    width = max_x - line.position_x
     extra = width - line.width
     overstretched = gaps and extra / gaps > MAX_STRETCH_EM * em
     # One more unit is at least half an em (a mark, a Latin letter or two): below that, squeezing it

@@ -33,16 +33,17 @@ UPRIGHT_NUMBER = re.compile(r"[0-9]{1,2}")
 LATIN_RUN = re.compile(r"[A-Za-z0-9]+(?:[ .,:+\-/][A-Za-z0-9]+)*%?")
 # A URL, an e-mail address or a path of two or more steps; trailing ASCII punctuation is the sentence's.
 ADDRESS = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.\-]*://|www\.)[A-Za-z0-9\-._~:/?#@!$&'*+,;=%]*[A-Za-z0-9/#=_\-~]"
-                     r"|[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+"
+                     r"|(?:mailto:)?[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+"
                      r"|(?<![A-Za-z0-9])~?(?:/[A-Za-z0-9._\-]+){2,}/?")
 # A segment ends after a run of / . _ ? & = (not inside //) or before #; a hyphen is a segment of its
 # own, for the line to break before it, never after (Pango would): a line ending with a hyphen reads
 # as a hyphenated word, and poppler copies press-|example as pressexample (Chicago, too, breaks a URL
 # before a hyphen).
 ADDRESS_SEGMENT = re.compile(r"-|#?[^/.\-_?&=#]*[/._?&=]*")
-# A word this long is hyphenated (pyphen's en_US patterns); shorter ones move to the next line whole,
-# and so does a CamelCase name, which pyphen would break inside a part (WeasyP-rint).
-LONG_WORD = re.compile(r"(?<![A-Za-z])[A-Za-z]?[a-z]{7,}(?![A-Za-z])")
+# A word this long (six letters or more, a name too: Lam-port) is hyphenated (pyphen's patterns), as a
+# typesetter would rather than open the line's Han gaps; shorter ones move to the next line whole, and so
+# does a CamelCase name, which pyphen would break inside a part (WeasyP-rint).
+LONG_WORD = re.compile(r"(?<![A-Za-z])[A-Za-z]?[a-z]{5,}(?![A-Za-z])")
 QUOTATIONS = (re.compile("“[^“”]*”"), re.compile("‘[^‘’]*’"))
 DASH = re.compile("[^—]——")
 # A paragraph shorter than this fits on one line of any trim: it needs no tied end.
@@ -62,7 +63,7 @@ LONGEST_PHRASE_EM = 10
 TAG_NAME = re.compile(r"</?([A-Za-z][A-Za-z0-9]*)")
 
 
-def _halted(text: str) -> set[int]:
+def halted_marks(text: str) -> set[int]:
     """Positions of the marks to set half-width so that two adjacent marks take 1.5 em."""
     units = [(m.start(), m.group()) for m in MARK_UNIT.finditer(text)]
     halted: set[int] = set()
@@ -86,7 +87,7 @@ def _spans(text: str, hans: bool, vertical: bool) -> list[tuple[int, int, str]]:
     if hans:
         # One span a mark, even for two in a row: a line may end between them, and the extension
         # sets the line's last mark full width again only when its pair partner is on the next line.
-        spans += [(i, i + 1, "halt") for i in sorted(_halted(text))]
+        spans += [(i, i + 1, "halt") for i in sorted(halted_marks(text))]
         for m in (m for quotation in QUOTATIONS for m in quotation.finditer(text)):
             s, e = m.span()
             # Only where a line could break: after a character that may end a line, before one that may start it.
