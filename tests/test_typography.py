@@ -402,6 +402,24 @@ def test_a_two_line_title_breaks_at_its_marked_space_before_a_long_phrase(tmp_pa
         assert any("a title breaks inside a phrase" in f for f in rule.failures), rule.report()
 
 
+# Paragraphs of a second held-out book whose first lines failed rules 6, 8 or 9: a first line measured its
+# room without its 2 em indent (0.25 em gaps before an address, 0.22 em before a name that did not fit), a
+# mailto: without its Han–Latin gap.
+HELD_OUT_PARAGRAPHS = ("加多条气九强面家回气，参见https://docs.rs/unicode-linebreak/latest/unicode_linebreak/，力法以理之情。",
+                       "不结他几头们，参见mailto:reader.letters@publisher-example.cn，少她电组指力决做革题她西他。",
+                       "“个之料水制于战或加，常解回取点几种做管？”Leslie Lamport问道。")
+
+
+def test_first_lines_before_an_address_or_a_name_keep_even_colour(tmp_path):
+    book = tmp_path / "book"
+    scaffold.new_book(book, "留存测试", "某人")
+    (book / "chapters" / "01.md").write_text("# 第一章\n\n" + "\n\n".join(HELD_OUT_PARAGRAPHS) + "\n", encoding="utf-8")
+    path = build_book(book, tmp_path / "out", formats=("pdf",), edition_names=["zh-Hans"])["zh-Hans", "pdf"]
+    rules = proof.measure(path).rules
+    for number in (6, 8, 9):
+        assert rules[number - 1].passed, rules[number - 1].report()
+
+
 @pytest.mark.parametrize("notes", [True, False], ids=["notes", "no notes"])
 def test_one_line_paragraphs_without_their_indent_fail_rule_7(tmp_path, notes):
     """Negative control: the same book set with no first-line indent."""
