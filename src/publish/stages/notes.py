@@ -117,13 +117,14 @@ def restamp(rendered, marks: dict[str, str]) -> bool:
 
 # A note too long for its page. WeasyPrint 70 never splits a footnote: it lays the page's notes out whole
 # and draws them up from the page's foot, so a note taller than the page runs over the text and off the
-# page's top (its first lines are lost). A note longer than half a page is therefore set as one footnote
-# per line, all standing at the call: the first with the call and the mark, the others `fn-continued`
+# page's top (its first lines are lost); and a note of a few lines called near a page's foot takes its call's
+# line to the next page, leaving the page that many lines short. A note of LONG_NOTE_LINES lines or more is
+# therefore set as one footnote per line, all standing at the call: the first with the call and the mark, the others `fn-continued`
 # (no call, no mark, footnote-policy auto: WeasyPrint moves such a line to the next page's foot when it no
 # longer fits, and the lines after it with it; @footnote's max-height makes it do so on that page too).
 # Each line holds the characters the whole note's line held, and is justified as it was.
 CONTINUED = "fn-continued"   # the class of a long note's lines after its first (weasyprint_notes reads it)
-LONG_NOTE = 0.5   # of the page's content height
+LONG_NOTE_LINES = 3
 TAG = re.compile(r"(<[^>]*>)")
 TAG_NAME = re.compile(r"<([A-Za-z][A-Za-z0-9]*)")
 ENTITY = re.compile(r"&[#\w]+;|.", re.S)
@@ -167,15 +168,15 @@ def _note_lines(box) -> list[tuple[int, bool]]:
 
 def long_notes(rendered, split: dict) -> dict[str, dict]:
     """Note id -> {"text": its text's digest, "lines": [characters, justified?] per line}, for each note
-    laid out whole (not split by a plan for its present text) taller than LONG_NOTE of its page."""
+    laid out whole (not split by a plan for its present text) of LONG_NOTE_LINES lines or more."""
     found = {}
     for page in rendered.pages:
         areas = [box for box in page._page_box.children if type(box).__name__ == "FootnoteAreaBox"]
         for note in (note for area in areas for note in area.children):
             ident = note.element.get("id") if note.element is not None else None
             digest = _digest("".join(note.element.itertext())) if ident else None
-            if ident and split.get(ident, {}).get("text") != digest and note.height > LONG_NOTE * page._page_box.height:
-                found[ident] = {"text": digest, "lines": [list(line) for line in _note_lines(note)]}
+            if ident and split.get(ident, {}).get("text") != digest and len(lines := _note_lines(note)) >= LONG_NOTE_LINES:
+                found[ident] = {"text": digest, "lines": [list(line) for line in lines]}
     return found
 
 
