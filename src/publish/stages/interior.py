@@ -29,12 +29,12 @@ from .manuscript import Manuscript
 LAYOUTS_TRIED = 4
 
 
-class _Measured(Exception):
+class Measured(Exception):
     """Raised from pdf.render's inspection: the laid-out pages are not what the copyright page states and
     its page cannot be replaced, a note is too long to be set whole, or a note's mark would change width.
     `footnotes`: what the notes need in the next layout (None: what the last one had)."""
 
-    def __init__(self, layout: Layout, footnotes: dict | None = None):
+    def __init__(self, layout: Layout | None, footnotes: dict | None = None):
         self.layout = layout
         self.footnotes = footnotes
 
@@ -75,15 +75,10 @@ def render(edition: Edition, book: Manuscript, date: str) -> tuple[bytes, bytes]
         nonlocal stated, footnotes
         press.resolution_check(book)(rendered)
         layout = measure(rendered, spec.signature)
-        if at_foot:
-            split = {**footnotes.get("split", {}), **notes.long_notes(rendered, footnotes.get("split", {}))}
-            if split != footnotes.get("split", {}):
-                raise _Measured(layout, {**footnotes, "split": split})
-        if per_page:
-            marks = notes.page_marks(rendered)
-            if marks != notes.stated_marks(document.html) and not notes.restamp(rendered, marks):
-                raise _Measured(layout, {**footnotes, "marks": marks})
-            footnotes = {**footnotes, "marks": marks}
+        try:
+            footnotes = check_notes(rendered, document.html, footnotes, at_foot, per_page)
+        except Measured as measured:
+            raise Measured(layout, measured.footnotes) from None
         if stated is None or record(edition, book, layout) != record(edition, book, stated):
             _restate(rendered, edition, book, layout)
             stated = layout
@@ -95,7 +90,7 @@ def render(edition: Edition, book: Manuscript, date: str) -> tuple[bytes, bytes]
         try:
             interior, screen = pdf.render(document, book.root, date, press.VARIANTS[spec.pdfx], inspect,
                                           compress=False, screen=True)
-        except _Measured as measured:
+        except Measured as measured:
             stated = measured.layout
             footnotes = footnotes if measured.footnotes is None else measured.footnotes
             continue
@@ -104,23 +99,43 @@ def render(edition: Edition, book: Manuscript, date: str) -> tuple[bytes, bytes]
             if at_foot:
                 output.write_atomic(_footnotes_file(edition), json.dumps(footnotes, ensure_ascii=False).encode())
         return press.finish(interior, spec, spec.signature), screen
-    raise PublishError("the copyright page's 版本记录 or the notes' marks change the pages they are measured on, "
-                       "layout after layout", book.root / "book.yaml",
-                       hint="shorten the copyright page (layouts/common/copyright-page.html.j2), or number the "
-                            "notes by chapter (notes: {numbering: chapter})")
+    raise too_many_layouts(book)
+
+
+def too_many_layouts(book: Manuscript) -> PublishError:
+    return PublishError("the copyright page's 版本记录 or the notes' marks change the pages they are measured on, "
+                        "layout after layout", book.root / "book.yaml",
+                        hint="shorten the copyright page (layouts/common/copyright-page.html.j2), or number the "
+                             "notes by chapter (notes: {numbering: chapter})")
+
+
+def check_notes(rendered, html: str, footnotes: dict, at_foot: bool, per_page: bool) -> dict:
+    """What the notes at the page's foot need, measured on `rendered` (laid out from `html` with
+    `footnotes`): Measured if a long note must be set line by line or a mark would change width; else the
+    marks, given to the laid-out notes (notes.restamp)."""
+    if at_foot:
+        split = {**footnotes.get("split", {}), **notes.long_notes(rendered, footnotes.get("split", {}))}
+        if split != footnotes.get("split", {}):
+            raise Measured(None, {**footnotes, "split": split})
+    if per_page:
+        marks = notes.page_marks(rendered)
+        if marks != notes.stated_marks(html) and not notes.restamp(rendered, marks):
+            raise Measured(None, {**footnotes, "marks": marks})
+        footnotes = {**footnotes, "marks": marks}
+    return footnotes
 
 
 def _restate(rendered, edition: Edition, book: Manuscript, layout: Layout) -> None:
     """The copyright page of `rendered` made to state `layout`: the front matter laid out alone, with the
     same fonts, and its copyright page put in the book's place. Nothing else on any page depends on those
     figures; if the page count of the copyright page would change (or a book's own template drops its
-    class), _Measured asks for the whole book again."""
+    class), Measured asks for the whole book again."""
     front = layouts.render_print(edition, book, press.css_context(book.print), record(edition, book, layout),
                                  front_matter_only=True)
     alone = pdf.lay_out(front, book.root, rendered.font_config)
     pages = _copyright_pages(rendered.pages)
     if not pages or _copyright_pages(alone.pages) != pages:
-        raise _Measured(layout)
+        raise Measured(layout)
     for index in pages:
         rendered.pages[index] = alone.pages[index]
 

@@ -1,0 +1,390 @@
+"""Stage 4a, in parallel: the print interior laid out in pieces, one process per core, joined into one PDF.
+
+A chapter starts on a recto (layouts/print/book.css.j2), so its layout does not depend on where it starts,
+except for its folios and the contents page's numbers. Each worker lays out a run of chapters (WeasyPrint's
+pages cannot cross processes: they hold Pango objects), tells the parent its page count and waits; the
+parent, once it knows every count, lays out the front matter with the contents' page numbers and the
+copyright page's figures, and sends each worker its first folio; each worker then lays out its margin boxes
+again with its folios and writes its pages as a PDF; `join` makes one PDF of them, each font once.
+
+A piece that another follows ends with an empty chapter (`Piece.more`): its last page and the blank verso
+before the next chapter are made as in the whole book; the empty chapter's pages are dropped.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import math
+import multiprocessing
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pikepdf
+
+from . import interior, layouts, pdf, press
+from .edition import Edition
+from .imprint import Layout
+from .layouts import Piece
+from .manuscript import Manuscript
+
+
+@dataclass(frozen=True)
+class Laid:
+    """What a worker reports once its piece is laid out: its pages (without the trailing empty chapter's),
+    the measure of its first body page (interior.measure; None without a paragraph), the notes' marks and
+    long notes it found."""
+    pages: int
+    measure: Layout | None
+    footnotes: dict
+    chapters: dict[str, int]   # chapter id -> its first page in the piece, from 0
+
+
+def runs(sizes: list[int], count: int) -> list[tuple[int, ...]]:
+    """Chapter indices in at most `count` consecutive runs of about equal size (characters)."""
+    total, done, out, current = sum(sizes) or 1, 0, [], []
+    for index, size in enumerate(sizes):
+        current.append(index)
+        done += size
+        if done >= total * (len(out) + 1) / count and len(out) < count - 1:
+            out.append(tuple(current))
+            current = []
+    if current:
+        out.append(tuple(current))
+    return out
+
+
+def _sections(page):
+    return (box for box in interior._walk(page._page_box)
+            if getattr(box, "element_tag", None) == "section" and getattr(box, "element", None) is not None)
+
+
+def _chapter_pages(rendered) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for index, page in enumerate(rendered.pages):
+        for box in _sections(page):
+            if "chapter" in (box.element.get("class") or "").split():
+                found.setdefault(box.element.get("id"), index)
+    return found
+
+
+def _until_piece_end(rendered) -> int:
+    """Pages before the trailing empty chapter's (all of them if there is none)."""
+    for index, page in enumerate(rendered.pages):
+        if any("piece-end" in (box.element.get("class") or "").split() for box in _sections(page)):
+            return index
+    return len(rendered.pages)
+
+
+@contextlib.contextmanager
+def _layout_context(captured: list):
+    """WeasyPrint's LayoutContext of the document laid out, kept to lay the margin boxes out again."""
+    import weasyprint.document
+    original = weasyprint.document.layout_document
+
+    def layout_document(html, root_box, context, *args, **kwargs):
+        captured[:] = [context]
+        return original(html, root_box, context, *args, **kwargs)
+    weasyprint.document.layout_document = layout_document
+    try:
+        yield
+    finally:
+        weasyprint.document.layout_document = original
+
+
+def _shift_folios(rendered, context, offset: int) -> None:
+    """Each page's margin boxes (folios, running heads) laid out again as if `offset` pages came before."""
+    from weasyprint.formatting_structure.boxes import MarginBox
+    from weasyprint.layout.background import layout_backgrounds
+    from weasyprint.layout.page import make_margin_boxes
+    for number, page in enumerate(rendered.pages, 1):
+        box = page._page_box
+        context.current_page = number
+        quote_depth, counters, *rest = context.page_maker[number][3]
+        state = (quote_depth, {**counters, "page": [n + offset for n in counters["page"]]}, *rest)
+        box.children = (tuple(c for c in box.children if not isinstance(c, MarginBox))
+                        + tuple(make_margin_boxes(context, box, state)))
+        layout_backgrounds(box, context.get_image_from_uri)
+
+
+def lay_out_piece(edition: Edition, book: Manuscript, piece: Piece, date: str, footnotes: dict, folio,
+                  record=None) -> bytes:
+    """The piece's PDF (not yet finished by press). `folio(laid: Laid) -> int`: the pages before it, asked
+    once it is laid out; `record`: the front matter's copyright figures. As interior.render does for the
+    whole book, the piece is laid out again when its notes need it."""
+    spec = book.print
+    at_foot = book.notes.place == "page"
+    per_page = at_foot and book.notes.numbering == "page"
+    captured: list = []
+
+    def inspect(rendered):
+        nonlocal footnotes
+        press.resolution_check(book)(rendered)
+        footnotes = interior.check_notes(rendered, document.html, footnotes, at_foot, per_page)
+        rendered.pages = rendered.pages[:_until_piece_end(rendered)]
+        if piece.front:   # the contents' links lead to other pieces; the print PDF has no links (press.py)
+            for page in rendered.pages:
+                page.links = [link for link in page.links if link[0] != "internal"]
+        measured = None if piece.front else _measure(rendered, spec.signature)
+        offset = folio(Laid(len(rendered.pages), measured, footnotes, _chapter_pages(rendered)))
+        if offset:
+            _shift_folios(rendered, captured[0], offset)
+
+    for _ in range(interior.LAYOUTS_TRIED):
+        document = layouts.render_print(edition, book, press.css_context(spec), record,
+                                        footnotes.get("marks") if per_page else None, footnotes.get("split"),
+                                        piece=piece)
+        try:
+            with _layout_context(captured):
+                return pdf.render(document, book.root, date, press.VARIANTS[spec.pdfx], inspect, compress=False)
+        except interior.Measured as measured:
+            footnotes = footnotes if measured.footnotes is None else measured.footnotes
+    raise interior.too_many_layouts(book)
+
+
+def _measure(rendered, signature: int) -> Layout | None:
+    try:
+        return interior.measure(rendered, signature)
+    except interior.PublishError:
+        return None
+
+
+def _worker(conn, edition, book, piece, date, footnotes) -> None:
+    """A piece in its own process: Laid to the parent, its first folio back, its PDF to the parent."""
+    def folio(laid: Laid) -> int:
+        conn.send(("laid", laid))
+        return conn.recv()
+    try:
+        conn.send(("pdf", lay_out_piece(edition, book, piece, date, footnotes, folio)))
+    except BaseException as exc:   # a PublishError is the user's to read, in the parent
+        conn.send(("error", exc))
+
+
+def _receive(conn, worker, kind: str):
+    while not conn.poll(0.2):
+        if not worker.is_alive() and not conn.poll():
+            raise RuntimeError(f"a layout process died with exit code {worker.exitcode}")
+    got, value = conn.recv()
+    if got == "error":
+        raise value
+    assert got == kind, got
+    return value
+
+
+def render(edition: Edition, book: Manuscript, date: str, footnotes: dict,
+           processes: int | None = None) -> tuple[bytes, Layout, dict]:
+    """The interior for press.finish, what its copyright page states, and what its notes needed (as
+    interior.render keeps them), laid out in `processes` pieces at once (default: one per core)."""
+    sizes = [sum(len(token.content) for token in chapter.tokens) for chapter in edition.chapters]
+    chapter_runs = runs(sizes, processes or os.cpu_count() or 1)
+    context = multiprocessing.get_context("fork")   # the edition and the book are inherited, not pickled
+    workers = []
+    for number, run in enumerate(chapter_runs):
+        parent, child = context.Pipe()
+        piece = Piece(front=False, chapters=run, more=number < len(chapter_runs) - 1)
+        worker = context.Process(target=_worker, args=(child, edition, book, piece, date, footnotes))
+        worker.start()
+        workers.append((worker, parent))
+    try:
+        laid = [_receive(conn, worker, "laid") for worker, conn in workers]
+        front, front_pages, layout = _front(edition, book, date, laid)
+        for (worker, conn), before in zip(workers, _starts(front_pages, laid)):
+            conn.send(before)
+        bodies = [_receive(conn, worker, "pdf") for worker, conn in workers]
+    finally:
+        for worker, _ in workers:
+            worker.join(timeout=10)
+            if worker.is_alive():
+                worker.terminate()
+    merged: dict = {}
+    for piece in laid:
+        for key, value in piece.footnotes.items():
+            merged[key] = {**merged.get(key, {}), **value}
+    return join([front, *bodies]), layout, merged
+
+
+def _starts(front_pages: int, laid: list[Laid]) -> list[int]:
+    """The pages before each chapter piece."""
+    starts, before = [], front_pages
+    for piece in laid:
+        starts.append(before)
+        before += piece.pages
+    return starts
+
+
+def _front(edition, book, date, laid: list[Laid]) -> tuple[bytes, int, Layout]:
+    """The front matter's PDF, its pages, and the figures its copyright page states: laid out with the
+    contents' page numbers of a guessed length of its own, again if it comes out longer or shorter."""
+    first = next((piece.measure for piece in laid if piece.measure), None)
+    if first is None:
+        raise interior.PublishError("the book has no paragraph of body text to measure the copyright page's 字数 on",
+                                    hint="a chapter needs at least one paragraph")
+    body = sum(piece.pages for piece in laid)
+    guess = 0
+    for _ in range(interior.LAYOUTS_TRIED):
+        starts = _starts(guess, laid)
+        pages = {ident: start + 1 + index for piece, start in zip(laid, starts)
+                 for ident, index in piece.chapters.items()}
+        total = guess + body
+        layout = Layout(total + press.padding(total, book.print.signature), first.chars_per_line, first.lines_per_page)
+        counted = []
+
+        def folio(front: Laid) -> int:
+            counted.append(front.pages)
+            return 0
+        data = lay_out_piece(edition, book, Piece(front=True, pages=pages), date, {}, folio,
+                             interior.record(edition, book, layout))
+        if counted[-1] == guess:
+            return data, guess, layout
+        guess = counted[-1]
+    raise interior.too_many_layouts(book)
+
+
+# Joining: the front matter's file takes the other pieces' pages, outlines and fonts.
+
+def join(pieces: list[bytes]) -> bytes:
+    """One PDF of the pieces' pages in order: the first piece's document (metadata, output intent), every
+    outline, and each font once (fonts.merge)."""
+    with pikepdf.open(io.BytesIO(pieces[0])) as joined:
+        for data in pieces[1:]:
+            with pikepdf.open(io.BytesIO(data)) as piece:
+                joined.pages.extend(piece.pages)
+                _append_outline(joined, piece)
+        _merge_fonts(joined)
+        out = io.BytesIO()
+        joined.save(out, deterministic_id=True)
+    return out.getvalue()
+
+
+def _append_outline(joined: pikepdf.Pdf, piece: pikepdf.Pdf) -> None:
+    """The piece's top-level outline items after the joined file's (their pages copied already)."""
+    if "/Outlines" not in piece.Root or "/First" not in piece.Root.Outlines:
+        return
+    items = joined.copy_foreign(piece.Root.Outlines)
+    if "/Outlines" not in joined.Root or "/First" not in joined.Root.Outlines:
+        joined.Root.Outlines = items
+        return
+    outlines = joined.Root.Outlines
+    item = items.First
+    while True:
+        item.Parent = outlines
+        if "/Next" not in item:
+            break
+        item = item.Next
+    outlines.Last.Next = items.First
+    items.First.Prev = outlines.Last
+    outlines.Last = items.Last
+    outlines.Count = int(outlines.get("/Count", 0)) + int(items.get("/Count", 0))
+
+
+BFCHAR = re.compile(rb"<([0-9a-fA-F]{4})> <([0-9a-fA-F]+)>")
+
+
+def _merge_fonts(pdf: pikepdf.Pdf) -> None:
+    """Each font once: WeasyPrint subsets a font per document, keeping glyph IDs (HB_SUBSET_FLAGS_RETAIN_GIDS)
+    and naming its resource after its description, so the pieces' fonts of one name draw the same glyphs
+    by the same codes. The first becomes the font of every page: its program subset anew from the original
+    with the union of the glyphs, as WeasyPrint would subset it for the whole book, its widths and its
+    ToUnicode map the union of theirs."""
+    groups: dict[str, list[pikepdf.Dictionary]] = {}
+    holders = {page.Resources.Font.objgen: page.Resources.Font for page in pdf.pages
+               if "/Resources" in page and "/Font" in page.Resources}
+    for fonts in holders.values():
+        for name, font in fonts.items():
+            if all(font.objgen != other.objgen for other in groups.get(name, [])):
+                groups.setdefault(name, []).append(font)
+    for name, fonts in groups.items():
+        if len(fonts) > 1:
+            _merged_font(fonts)
+            for holder in holders.values():
+                if name in holder:
+                    holder[name] = fonts[0]
+
+
+def _widths(w: pikepdf.Array) -> dict[int, float]:
+    found, items = {}, list(w)
+    for at in range(0, len(items), 2):
+        first = int(items[at])
+        for offset, width in enumerate(items[at + 1]):
+            found[first + offset] = float(width)
+    return found
+
+
+def _merged_font(fonts: list[pikepdf.Dictionary]) -> None:
+    to_unicode: dict[int, bytes] = {}
+    widths: dict[int, float] = {}
+    for font in fonts:
+        to_unicode.update((int(gid, 16), text) for gid, text in BFCHAR.findall(font.ToUnicode.read_bytes()))
+        widths.update(_widths(font.DescendantFonts[0].W))
+    font = fonts[0]
+    leaf = font.DescendantFonts[0]
+    descriptor = leaf.FontDescriptor
+    key = next(k for k in ("/FontFile3", "/FontFile2") if k in descriptor)
+    descriptor[key].write(_subset(descriptor[key].read_bytes(), sorted(to_unicode)))
+    array = pikepdf.Array()
+    for gid in sorted(widths):
+        if gid - 1 not in widths:
+            array.append(gid)
+            array.append(pikepdf.Array())
+        array[-1].append(_number(widths[gid]))
+    leaf.W = array
+    box = list(descriptor.FontBBox)
+    box[2] = _number(max(widths.values()))
+    descriptor.FontBBox = pikepdf.Array(box)
+    if "/CIDSet" in descriptor:
+        bits = bytearray(math.ceil((max(widths) + 1) / 8))
+        for gid in widths:
+            bits[gid // 8] |= 0x80 >> (gid % 8)
+        descriptor.CIDSet.write(bytes(bits))
+    cmap = font.ToUnicode.read_bytes()
+    head, tail = cmap[:cmap.index(b"endcodespacerange") + len(b"endcodespacerange")], cmap[cmap.index(b"endcmap"):]
+    items = sorted(to_unicode.items())
+    body = b"".join(b"\n%d beginbfchar\n" % len(items[at:at + 100])
+                    + b"\n".join(b"<%04x> <%s>" % (gid, text) for gid, text in items[at:at + 100]) + b"\nendbfchar"
+                    for at in range(0, len(items), 100))
+    font.ToUnicode.write(head + body + b"\n" + tail)
+
+
+def _number(value: float):
+    return int(value) if value == int(value) else value
+
+
+def _subset(program: bytes, glyphs: list[int]) -> bytes:
+    """The original of a WeasyPrint subset (a font in fonts/, found by its PostScript name) subset with
+    `glyphs` by WeasyPrint's own code and HarfBuzz: the program it embeds for the whole book."""
+    from types import SimpleNamespace
+    from weasyprint.pdf.fonts import Font
+    ffi, harfbuzz = _harfbuzz()
+    original = _originals()[_postscript_name(program)].read_bytes()
+    blob = ffi.gc(harfbuzz.hb_blob_create(original, len(original), HB_MEMORY_MODE_DUPLICATE, ffi.NULL, ffi.NULL),
+                  harfbuzz.hb_blob_destroy)
+    face = ffi.gc(harfbuzz.hb_face_create(blob, 0), harfbuzz.hb_face_destroy)
+    shim = SimpleNamespace(hb_face=face, missing={}, family=_postscript_name(program), file_content=original)
+    Font._harfbuzz_subset(shim, dict.fromkeys(glyphs, ""), False)
+    return shim.file_content
+
+
+HB_MEMORY_MODE_DUPLICATE = 0
+
+
+@functools.cache
+def _harfbuzz():
+    """WeasyPrint's HarfBuzz (the library that subsets its fonts), with the two functions that make a face
+    from bytes, which WeasyPrint does not declare."""
+    from weasyprint.text.ffi import ffi, harfbuzz
+    ffi.cdef("hb_blob_t * hb_blob_create (const char *data, unsigned int length, int mode, void *user_data,"
+             " void *destroy); hb_face_t * hb_face_create (hb_blob_t *blob, unsigned int index);")
+    return ffi, harfbuzz
+
+
+def _postscript_name(program: bytes) -> str:
+    from fontTools.ttLib import TTFont
+    return TTFont(io.BytesIO(program), lazy=True)["name"].getDebugName(6)
+
+
+@functools.cache
+def _originals() -> dict[str, Path]:
+    return {_postscript_name(path.read_bytes()): path for path in sorted(layouts.FONTS.iterdir())
+            if path.suffix.lower() in (".otf", ".ttf")}
