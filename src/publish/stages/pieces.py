@@ -252,10 +252,29 @@ def join(pieces: list[bytes]) -> bytes:
             with pikepdf.open(io.BytesIO(data)) as piece:
                 joined.pages.extend(piece.pages)
                 _append_outline(joined, piece)
+                _add_destinations(joined, piece)
         _merge_fonts(joined)
         out = io.BytesIO()
         joined.save(out, deterministic_id=True)
     return out.getvalue()
+
+
+def _add_destinations(joined: pikepdf.Pdf, piece: pikepdf.Pdf) -> None:
+    """The piece's named destinations (its anchors) in the joined file's, sorted by name as a name tree's
+    must be (WeasyPrint writes one flat array); the first of a name wins, as in WeasyPrint."""
+    if "/Names" not in piece.Root or "/Dests" not in piece.Root.Names:
+        return
+    if "/Names" not in joined.Root:
+        joined.Root.Names = pikepdf.Dictionary()
+    if "/Dests" not in joined.Root.Names:
+        joined.Root.Names.Dests = joined.make_indirect(pikepdf.Dictionary(Names=pikepdf.Array()))
+    theirs = list(joined.copy_foreign(piece.make_indirect(piece.Root.Names.Dests.Names)))
+    ours = list(joined.Root.Names.Dests.Names)
+    named = dict(zip(map(bytes, ours[::2]), ours[1::2]))
+    for name, destination in zip(map(bytes, theirs[::2]), theirs[1::2]):
+        named.setdefault(name, destination)
+    joined.Root.Names.Dests.Names = pikepdf.Array(
+        [item for name in sorted(named) for item in (pikepdf.String(name), named[name])])
 
 
 def _append_outline(joined: pikepdf.Pdf, piece: pikepdf.Pdf) -> None:
