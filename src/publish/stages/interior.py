@@ -64,12 +64,12 @@ def measure(rendered, signature: int) -> Layout:
 def render(edition: Edition, book: Manuscript, date: str) -> tuple[bytes, bytes]:
     """The print shop's interior (finished by press) and the screen PDF."""
     spec = book.print
-    stated = _last_layout(edition)   # the figures the copyright page being laid out states
+    stated = last_layout(edition)   # the figures the copyright page being laid out states
     at_foot = book.notes.place == "page"
     per_page = at_foot and book.notes.numbering == "page"
     # What the notes at the page's foot need, as the last build measured: marks (note id -> ①) when
     # numbered afresh on each page, the long notes' lines (notes.split_long).
-    footnotes = _last_footnotes(edition) if at_foot else {}
+    footnotes = last_footnotes(edition) if at_foot else {}
 
     def inspect(rendered):
         nonlocal stated, footnotes
@@ -94,10 +94,7 @@ def render(edition: Edition, book: Manuscript, date: str) -> tuple[bytes, bytes]
             stated = measured.layout
             footnotes = footnotes if measured.footnotes is None else measured.footnotes
             continue
-        if edition.cache:
-            output.write_atomic(_layout_file(edition), json.dumps(dataclasses.asdict(stated)).encode())
-            if at_foot:
-                output.write_atomic(_footnotes_file(edition), json.dumps(footnotes, ensure_ascii=False).encode())
+        keep(edition, stated, footnotes if at_foot else None)
         return press.finish(interior, spec, spec.signature), screen
     raise too_many_layouts(book)
 
@@ -152,11 +149,20 @@ def _copyright_pages(pages) -> list[int]:
     return found
 
 
+def keep(edition: Edition, stated: Layout, footnotes: dict | None) -> None:
+    """What this build measured, for the next one's first layout (`footnotes`: None without notes at the
+    page's foot)."""
+    if edition.cache:
+        output.write_atomic(_layout_file(edition), json.dumps(dataclasses.asdict(stated)).encode())
+        if footnotes is not None:
+            output.write_atomic(_footnotes_file(edition), json.dumps(footnotes, ensure_ascii=False).encode())
+
+
 def _layout_file(edition: Edition) -> Path:
     return edition.cache / "layout" / f"{edition.name}.json"
 
 
-def _last_layout(edition: Edition) -> Layout | None:
+def last_layout(edition: Edition) -> Layout | None:
     """What the edition's last build measured, if it kept it (a damaged file is no guess)."""
     if not edition.cache or not _layout_file(edition).is_file():
         return None
@@ -170,7 +176,7 @@ def _footnotes_file(edition: Edition) -> Path:
     return edition.cache / "layout" / f"{edition.name}.notes.json"
 
 
-def _last_footnotes(edition: Edition) -> dict:
+def last_footnotes(edition: Edition) -> dict:
     """The notes' marks and long notes' lines the edition's last build measured, if it kept them."""
     if not edition.cache or not _footnotes_file(edition).is_file():
         return {}

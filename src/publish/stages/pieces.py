@@ -173,36 +173,68 @@ def _receive(conn, worker, kind: str):
     return value
 
 
+def print_interior(edition: Edition, book: Manuscript, date: str, processes: int | None = None) -> bytes:
+    """The print shop's interior, as interior.render makes it from one layout of the whole book."""
+    at_foot = book.notes.place == "page"
+    data, stated, footnotes = render(edition, book, date, interior.last_footnotes(edition) if at_foot else {},
+                                     processes)
+    interior.keep(edition, stated, footnotes if at_foot else None)
+    return press.finish(data, book.print, book.print.signature)
+
+
 def render(edition: Edition, book: Manuscript, date: str, footnotes: dict,
            processes: int | None = None) -> tuple[bytes, Layout, dict]:
     """The interior for press.finish, what its copyright page states, and what its notes needed (as
-    interior.render keeps them), laid out in `processes` pieces at once (default: one per core)."""
+    interior.render keeps them: `footnotes`, the last build's), laid out in `processes` pieces at once
+    (default: one per core)."""
     sizes = [sum(len(token.content) for token in chapter.tokens) for chapter in edition.chapters]
     chapter_runs = runs(sizes, processes or os.cpu_count() or 1)
     context = multiprocessing.get_context("fork")   # the edition and the book are inherited, not pickled
     workers = []
-    for number, run in enumerate(chapter_runs):
-        parent, child = context.Pipe()
-        piece = Piece(front=False, chapters=run, more=number < len(chapter_runs) - 1)
-        worker = context.Process(target=_worker, args=(child, edition, book, piece, date, footnotes))
-        worker.start()
-        workers.append((worker, parent))
     try:
+        for number, run in enumerate(chapter_runs):
+            parent, child = context.Pipe()
+            piece = Piece(front=False, chapters=run, more=number < len(chapter_runs) - 1)
+            worker = context.Process(target=_worker, args=(child, edition, book, piece, date, footnotes))
+            worker.start()
+            workers.append((worker, parent))
+        guess = _front_pages(edition, book, date)
         laid = [_receive(conn, worker, "laid") for worker, conn in workers]
-        front, front_pages, layout = _front(edition, book, date, laid)
+        front, front_pages, layout = _front(edition, book, date, laid, guess)
         for (worker, conn), before in zip(workers, _starts(front_pages, laid)):
             conn.send(before)
         bodies = [_receive(conn, worker, "pdf") for worker, conn in workers]
+    except BaseException:   # the others wait for their folios: they are not waited for
+        for worker, _ in workers:
+            worker.terminate()
+        raise
     finally:
         for worker, _ in workers:
-            worker.join(timeout=10)
-            if worker.is_alive():
-                worker.terminate()
+            worker.join()
     merged: dict = {}
     for piece in laid:
         for key, value in piece.footnotes.items():
             merged[key] = {**merged.get(key, {}), **value}
     return join([front, *bodies]), layout, merged
+
+
+class _Counted(Exception):
+    def __init__(self, pages: int):
+        self.pages = pages
+
+
+def _front_pages(edition, book, date) -> int:
+    """The front matter's pages, laid out (not written) while the chapters are, with the figures the last
+    build stated and no page numbers yet: the guess `_front` starts from."""
+    def folio(front: Laid) -> int:
+        raise _Counted(front.pages)
+    stated = interior.last_layout(edition)
+    try:
+        lay_out_piece(edition, book, Piece(front=True, pages={c.id: 0 for c in edition.chapters}), date, {}, folio,
+                      interior.record(edition, book, stated) if stated else None)
+    except _Counted as counted:
+        return counted.pages
+    raise AssertionError("the front matter was written without being counted")
 
 
 def _starts(front_pages: int, laid: list[Laid]) -> list[int]:
@@ -214,7 +246,7 @@ def _starts(front_pages: int, laid: list[Laid]) -> list[int]:
     return starts
 
 
-def _front(edition, book, date, laid: list[Laid]) -> tuple[bytes, int, Layout]:
+def _front(edition, book, date, laid: list[Laid], guess: int) -> tuple[bytes, int, Layout]:
     """The front matter's PDF, its pages, and the figures its copyright page states: laid out with the
     contents' page numbers of a guessed length of its own, again if it comes out longer or shorter."""
     first = next((piece.measure for piece in laid if piece.measure), None)
@@ -222,7 +254,6 @@ def _front(edition, book, date, laid: list[Laid]) -> tuple[bytes, int, Layout]:
         raise interior.PublishError("the book has no paragraph of body text to measure the copyright page's 字数 on",
                                     hint="a chapter needs at least one paragraph")
     body = sum(piece.pages for piece in laid)
-    guess = 0
     for _ in range(interior.LAYOUTS_TRIED):
         starts = _starts(guess, laid)
         pages = {ident: start + 1 + index for piece, start in zip(laid, starts)
@@ -335,7 +366,8 @@ def _merged_font(fonts: list[pikepdf.Dictionary]) -> None:
     to_unicode: dict[int, bytes] = {}
     widths: dict[int, float] = {}
     for font in fonts:
-        to_unicode.update((int(gid, 16), text) for gid, text in BFCHAR.findall(font.ToUnicode.read_bytes()))
+        cmap = font.ToUnicode.read_bytes()
+        to_unicode.update((int(gid, 16), text) for gid, text in BFCHAR.findall(cmap, cmap.index(b"endcodespacerange")))
         widths.update(_widths(font.DescendantFonts[0].W))
     font = fonts[0]
     leaf = font.DescendantFonts[0]
