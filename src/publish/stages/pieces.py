@@ -124,9 +124,8 @@ def lay_out_piece(edition: Edition, book: Manuscript, piece: Piece, date: str, f
         press.resolution_check(book)(rendered)
         footnotes = interior.check_notes(rendered, document.html, footnotes, at_foot, per_page)
         rendered.pages = rendered.pages[:_until_piece_end(rendered)]
-        if piece.front:   # the contents' links lead to other pieces; the print PDF has no links (press.py)
-            for page in rendered.pages:
-                page.links = [link for link in page.links if link[0] != "internal"]
+        if piece.front:   # the contents' links lead to the chapters, in other pieces: `join` names their places
+            rendered.pages[-1].anchors.update({ident: (0, 0, 0, 0) for ident in piece.pages})
         measured = None if piece.front else _measure(rendered, spec.signature)
         offset = folio(Laid(len(rendered.pages), measured, footnotes, _chapter_pages(rendered)))
         if offset:
@@ -292,7 +291,7 @@ def join(pieces: list[bytes]) -> bytes:
 
 def _add_destinations(joined: pikepdf.Pdf, piece: pikepdf.Pdf) -> None:
     """The piece's named destinations (its anchors) in the joined file's, sorted by name as a name tree's
-    must be (WeasyPrint writes one flat array); the first of a name wins, as in WeasyPrint."""
+    must be (WeasyPrint writes one flat array). A chapter's replaces the front matter's stand-in."""
     if "/Names" not in piece.Root or "/Dests" not in piece.Root.Names:
         return
     if "/Names" not in joined.Root:
@@ -302,8 +301,7 @@ def _add_destinations(joined: pikepdf.Pdf, piece: pikepdf.Pdf) -> None:
     theirs = list(joined.copy_foreign(piece.make_indirect(piece.Root.Names.Dests.Names)))
     ours = list(joined.Root.Names.Dests.Names)
     named = dict(zip(map(bytes, ours[::2]), ours[1::2]))
-    for name, destination in zip(map(bytes, theirs[::2]), theirs[1::2]):
-        named.setdefault(name, destination)
+    named.update(zip(map(bytes, theirs[::2]), theirs[1::2]))
     joined.Root.Names.Dests.Names = pikepdf.Array(
         [item for name in sorted(named) for item in (pikepdf.String(name), named[name])])
 
