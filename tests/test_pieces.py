@@ -20,11 +20,11 @@ ROOT = Path(__file__).resolve().parents[1]
 DATE = "2020-09-13T12:26:40Z"
 
 
-def both(book_dir: Path, name: str, processes: int) -> tuple[bytes, bytes]:
-    """The edition's print PDF from one layout of the whole book, and from pieces."""
+def both(book_dir: Path, name: str, processes: int) -> tuple[tuple[bytes, bytes], tuple[bytes, bytes]]:
+    """The edition's print and screen PDFs from one layout of the whole book, and from pieces."""
     book = manuscript.load(book_dir)
-    whole, _ = interior.render(editions.make(book, name, build.labels(book), None), book, DATE)
-    return whole, pieces.print_interior(editions.make(book, name, build.labels(book), None), book, DATE, processes)
+    return (interior.render(editions.make(book, name, build.labels(book), None), book, DATE),
+            pieces.render(editions.make(book, name, build.labels(book), None), book, DATE, processes))
 
 
 def pixels(data: bytes) -> list[bytes]:
@@ -68,6 +68,50 @@ def fonts(pdf: pikepdf.Pdf) -> list[tuple]:
                   and font.get("/Subtype") == "/Type0")
 
 
+def structure(pdf: pikepdf.Pdf) -> list:
+    """The structure tree in reading order: each element's type, attributes but table header IDs, and
+    marked content (page index, MCID) or annotation; the parent tree's view of every page."""
+    pages = {page.objgen: n for n, page in enumerate(pdf.pages)}
+    found = []
+
+    def walk(node, depth):
+        if isinstance(node, int):
+            found.append((depth, "MCID", node))
+            return
+        if node.get("/Type") == "/OBJR":
+            found.append((depth, "OBJR", str(node.Obj.get("/Contents"))))
+            return
+        if node.get("/Type") == "/MCR":
+            found.append((depth, "MCR", pages[node.Pg.objgen], int(node.MCID)))
+            return
+        attributes = {k: str(v) for k, v in node.get("/A", {}).items() if k != "/Headers"} \
+            if isinstance(node.get("/A"), pikepdf.Dictionary) else None
+        found.append((depth, str(node.S), pages.get(node.Pg.objgen) if "/Pg" in node else None, attributes,
+                      str(node.ID) if "/ID" in node and str(node.ID).startswith("note-") else None,
+                      str(node.get("/Alt")), str(node.get("/ActualText"))))
+        kids = node.get("/K")
+        for kid in (kids if isinstance(kids, pikepdf.Array) else [kids] if kids is not None else []):
+            walk(int(kid) if isinstance(kid, (int, pikepdf.Object)) and not isinstance(kid, pikepdf.Dictionary)
+                 else kid, depth + 1)
+    walk(pdf.Root.StructTreeRoot.K[0], 0)
+    nums = list(pdf.Root.StructTreeRoot.ParentTree.Nums)
+    tree = dict(zip((int(k) for k in nums[::2]), nums[1::2]))
+    for n, page in enumerate(pdf.pages):
+        marks = tree[int(page.StructParents)]
+        found.append(("page", n, [str(element.S) for element in marks]))
+    return found
+
+
+def links(pdf: pikepdf.Pdf) -> list:
+    """Each link: its page, rectangle, text and the page and place its named destination leads to."""
+    named = {bytes(name): (target[0].objgen, [float(v) for v in list(target)[2:]]) for name, target in
+             zip(list(pdf.Root.Names.Dests.Names)[::2], list(pdf.Root.Names.Dests.Names)[1::2])}
+    pages = {page.objgen: n for n, page in enumerate(pdf.pages)}
+    return [(n, [float(v) for v in link.Rect], str(link.get("/Contents")),
+             pages[named[bytes(link.Dest)][0]], named[bytes(link.Dest)][1])
+            for n, page in enumerate(pdf.pages) for link in page.get("/Annots", []) if link.Subtype == "/Link"]
+
+
 def font_programs(pdf: pikepdf.Pdf) -> list[bytes]:
     return sorted(obj.read_bytes() for obj in pdf.objects if isinstance(obj, pikepdf.Stream)
                   and obj.get("/Subtype") == "/OpenType")
@@ -81,20 +125,24 @@ def font_programs(pdf: pikepdf.Pdf) -> list[bytes]:
 ])
 def test_pieces_draw_the_whole_books_pages(book_dir, name, processes, tmp_path):
     whole, joined = both(book_dir, name, processes)
-    assert pixels(joined) == pixels(whole)
-    assert text(joined, tmp_path) == text(whole, tmp_path)
-    with pikepdf.open(io.BytesIO(whole)) as a, pikepdf.open(io.BytesIO(joined)) as b:
-        assert outline(b) == outline(a)
-        assert destinations(b) == destinations(a)
-        # Each font once, the very program WeasyPrint embeds for the whole book.
-        assert font_programs(b) == font_programs(a)
-        assert fonts(b) == fonts(a)
+    for kind, a_data, b_data in zip(("print", "screen"), whole, joined):
+        assert pixels(b_data) == pixels(a_data), kind
+        assert text(b_data, tmp_path) == text(a_data, tmp_path), kind
+        with pikepdf.open(io.BytesIO(a_data)) as a, pikepdf.open(io.BytesIO(b_data)) as b:
+            assert outline(b) == outline(a), kind
+            assert destinations(b) == destinations(a), kind
+            # Each font once, the very program WeasyPrint embeds for the whole book.
+            assert font_programs(b) == font_programs(a), kind
+            assert fonts(b) == fonts(a), kind
+            if kind == "screen":
+                assert structure(b) == structure(a)
+                assert links(b) == links(a)
 
 
 def test_pieces_are_reproducible():
     book = manuscript.load(ROOT / "tests" / "books" / "sample")
-    first, again = (pieces.print_interior(editions.make(book, "zh-Hans", build.labels(book), None), book, DATE, 2)
-                    for _ in range(2))
+    first, again = (pieces.render(editions.make(book, "zh-Hans", build.labels(book), None), book, DATE, 2)
+                    for _ in range(2))   # the print and the screen PDF
     assert first == again
 
 
@@ -142,9 +190,9 @@ def _squeezed(title: str) -> str:
 
 
 def test_a_chapter_that_grows_moves_every_later_folio_and_contents_entry(tmp_path):
-    before = pieces.print_interior(*_edition(_grown_book(tmp_path, 20)), DATE, 5)
+    before, _ = pieces.render(*_edition(_grown_book(tmp_path, 20)), DATE, 5)
     grown_dir = _grown_book(tmp_path, 40)   # a page more: chapter 3 ends on another recto
-    whole, grown = both(grown_dir, "zh-Hans", 5)   # a piece per chapter: the growth crosses every boundary
+    (whole, _), (grown, _) = both(grown_dir, "zh-Hans", 5)   # a piece per chapter: the growth crosses them all
     assert pixels(grown) == pixels(whole)
     folios_before, contents_before, opens_before = _folios_and_contents(before, tmp_path)
     folios, contents, opens = _folios_and_contents(grown, tmp_path)

@@ -66,8 +66,9 @@ def name_images_by_data(pdf: pikepdf.Pdf) -> None:
                 continue
             digest = hashlib.sha256(images[name].read_raw_bytes()).hexdigest()[:32]
             new = named.setdefault(name.encode(), f"/i{digest}{name[-1]}".encode())
-            images[new.decode()] = images[name]
-            del images[name]
+            if new != name.encode():   # a file tidied before (stages/pieces.py joins tidied pieces)
+                images[new.decode()] = images[name]
+                del images[name]
     if not named:
         return
     drawers = [p.obj for p in pdf.pages] + [o for o in pdf.objects if isinstance(o, pikepdf.Stream)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pikepdf
 
-from . import interior, layouts, pdf, press
+from . import interior, layouts, pdf, pdf_tidy, press
 from .edition import Edition
 from .imprint import Layout
 from .layouts import Piece
@@ -110,8 +110,8 @@ def _shift_folios(rendered, context, offset: int) -> None:
 
 
 def lay_out_piece(edition: Edition, book: Manuscript, piece: Piece, date: str, footnotes: dict, folio,
-                  record=None) -> bytes:
-    """The piece's PDF (not yet finished by press). `folio(laid: Laid) -> int`: the pages before it, asked
+                  record=None) -> tuple[bytes, bytes]:
+    """The piece's print PDF (not yet finished by press) and screen PDF. `folio(laid: Laid) -> int`: the pages before it, asked
     once it is laid out; `record`: the front matter's copyright figures. As interior.render does for the
     whole book, the piece is laid out again when its notes need it."""
     spec = book.print
@@ -137,7 +137,8 @@ def lay_out_piece(edition: Edition, book: Manuscript, piece: Piece, date: str, f
                                         piece=piece)
         try:
             with _layout_context(captured):
-                return pdf.render(document, book.root, date, press.VARIANTS[spec.pdfx], inspect, compress=False)
+                return pdf.render(document, book.root, date, press.VARIANTS[spec.pdfx], inspect, compress=False,
+                                  screen=True)
         except interior.Measured as measured:
             footnotes = footnotes if measured.footnotes is None else measured.footnotes
     raise interior.too_many_layouts(book)
@@ -172,20 +173,20 @@ def _receive(conn, worker, kind: str):
     return value
 
 
-def print_interior(edition: Edition, book: Manuscript, date: str, processes: int | None = None) -> bytes:
-    """The print shop's interior, as interior.render makes it from one layout of the whole book."""
+def render(edition: Edition, book: Manuscript, date: str, processes: int | None = None) -> tuple[bytes, bytes]:
+    """The print shop's interior and the screen PDF, as interior.render makes them from one layout of the
+    whole book, laid out in `processes` pieces at once (default: one per core)."""
     at_foot = book.notes.place == "page"
-    data, stated, footnotes = render(edition, book, date, interior.last_footnotes(edition) if at_foot else {},
-                                     processes)
+    interior_pdf, screen_pdf, stated, footnotes = _lay_out(
+        edition, book, date, interior.last_footnotes(edition) if at_foot else {}, processes)
     interior.keep(edition, stated, footnotes if at_foot else None)
-    return press.finish(data, book.print, book.print.signature)
+    return press.finish(interior_pdf, book.print, book.print.signature), screen_pdf
 
 
-def render(edition: Edition, book: Manuscript, date: str, footnotes: dict,
-           processes: int | None = None) -> tuple[bytes, Layout, dict]:
-    """The interior for press.finish, what its copyright page states, and what its notes needed (as
-    interior.render keeps them: `footnotes`, the last build's), laid out in `processes` pieces at once
-    (default: one per core)."""
+def _lay_out(edition: Edition, book: Manuscript, date: str, footnotes: dict,
+            processes: int | None) -> tuple[bytes, bytes, Layout, dict]:
+    """The interior for press.finish, the screen PDF, what the copyright page states, and what the notes
+    needed (as interior.render keeps them: `footnotes`, the last build's)."""
     sizes = [sum(len(token.content) for token in chapter.tokens) for chapter in edition.chapters]
     chapter_runs = runs(sizes, processes or os.cpu_count() or 1)
     context = multiprocessing.get_context("fork")   # the edition and the book are inherited, not pickled
@@ -214,7 +215,8 @@ def render(edition: Edition, book: Manuscript, date: str, footnotes: dict,
     for piece in laid:
         for key, value in piece.footnotes.items():
             merged[key] = {**merged.get(key, {}), **value}
-    return join([front, *bodies]), layout, merged
+    return (join([front[0], *(body[0] for body in bodies)]),
+            join([front[1], *(body[1] for body in bodies)], tagged=True), layout, merged)
 
 
 class _Counted(Exception):
@@ -274,19 +276,87 @@ def _front(edition, book, date, laid: list[Laid], guess: int) -> tuple[bytes, in
 
 # Joining: the front matter's file takes the other pieces' pages, outlines and fonts.
 
-def join(pieces: list[bytes]) -> bytes:
+def join(pieces: list[bytes], tagged: bool = False) -> bytes:
     """One PDF of the pieces' pages in order: the first piece's document (metadata, output intent), every
-    outline, and each font once (fonts.merge)."""
+    outline and named destination, each font once (_merge_fonts); `tagged`: one structure tree too
+    (the screen PDF, tidied again by pdf_tidy)."""
     with pikepdf.open(io.BytesIO(pieces[0])) as joined:
-        for data in pieces[1:]:
+        for number, data in enumerate(pieces[1:], 1):
             with pikepdf.open(io.BytesIO(data)) as piece:
+                keys = _renumber_structure(piece, _next_key(joined), number) if tagged else []
                 joined.pages.extend(piece.pages)
                 _append_outline(joined, piece)
                 _add_destinations(joined, piece)
+                if tagged:
+                    _append_structure(joined, piece, keys)
         _merge_fonts(joined)
+        if tagged:
+            _number_notes(joined)
         out = io.BytesIO()
         joined.save(out, deterministic_id=True)
-    return out.getvalue()
+    return pdf_tidy.tidy(out.getvalue()) if tagged else out.getvalue()
+
+
+# The structure tree (the screen PDF): the pieces' elements become children of the first piece's Document
+# element, their pages' and annotations' keys in the parent tree follow the joined file's.
+
+def _next_key(pdf: pikepdf.Pdf) -> int:
+    numbers = list(pdf.Root.StructTreeRoot.ParentTree.Nums)
+    return max((int(k) for k in numbers[::2]), default=-1) + 1
+
+
+def _renumber_structure(piece: pikepdf.Pdf, offset: int, number: int) -> list[tuple[int, pikepdf.Object]]:
+    """The piece's parent tree keys moved by `offset` (on its pages and annotations), and its table
+    headers' IDs (WeasyPrint's: the table element's object number, the cell's row and column) made its
+    own; returns its parent tree (key, value) pairs."""
+    for page in piece.pages:
+        if "/StructParents" in page:
+            page.StructParents = int(page.StructParents) + offset
+        for annotation in page.get("/Annots", []):
+            if "/StructParent" in annotation:
+                annotation.StructParent = int(annotation.StructParent) + offset
+    renamed = lambda value: pikepdf.String(f"{number}.{value}")   # noqa: E731
+    for element in piece.objects:
+        if isinstance(element, pikepdf.Dictionary) and element.get("/Type") == "/StructElem":
+            if "/ID" in element and TABLE_HEADER.fullmatch(str(element.ID)):
+                element.ID = renamed(element.ID)
+            headers = element.get("/A", {}).get("/Headers") if isinstance(element.get("/A"), pikepdf.Dictionary) else None
+            if headers is not None:
+                element.A.Headers = pikepdf.Array([renamed(h) for h in headers])
+    numbers = list(piece.Root.StructTreeRoot.ParentTree.Nums)
+    return [(int(k) + offset, v) for k, v in zip(numbers[::2], numbers[1::2])]
+
+
+TABLE_HEADER = re.compile(r"\d+-\d+-\d+")
+
+
+def _append_structure(joined: pikepdf.Pdf, piece: pikepdf.Pdf, keys) -> None:
+    document = joined.Root.StructTreeRoot.K[0]
+    for kid in piece.Root.StructTreeRoot.K[0].K:
+        copied = joined.copy_foreign(kid)
+        copied.P = document
+        document.K.append(copied)
+    nums = joined.Root.StructTreeRoot.ParentTree.Nums
+    for key, value in keys:
+        nums.append(key)
+        nums.append(joined.copy_foreign(value) if value.is_indirect else joined.copy_foreign(piece.make_indirect(value)))
+
+
+def _number_notes(pdf: pikepdf.Pdf) -> None:
+    """The Notes' IDs (weasyprint_ua numbers them in each document) numbered through the joined tree."""
+    count = 0
+
+    def walk(element):
+        nonlocal count
+        if isinstance(element, pikepdf.Dictionary) and element.get("/Type", "/StructElem") == "/StructElem" \
+                and "/S" in element:
+            if element.S == "/Note":
+                count += 1
+                element.ID = pikepdf.String(f"note-{count}")
+            kids = element.get("/K")
+            for kid in (kids if isinstance(kids, pikepdf.Array) else [kids] if kids is not None else []):
+                walk(kid)
+    walk(pdf.Root.StructTreeRoot.K[0])
 
 
 def _add_destinations(joined: pikepdf.Pdf, piece: pikepdf.Pdf) -> None:
