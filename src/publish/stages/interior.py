@@ -61,8 +61,18 @@ def measure(rendered, signature: int) -> Layout:
                        hint="a chapter needs at least one paragraph")
 
 
-def render(edition: Edition, book: Manuscript, date: str) -> tuple[bytes, bytes]:
-    """The print shop's interior (finished by press) and the screen PDF."""
+# The templates that know a piece of the book (layouts.Piece): a book's own version of one of them lays
+# the whole book out in one piece.
+PIECE_TEMPLATES = ("print/book.html.j2", "print/front-matter.html.j2")
+
+
+def render(edition: Edition, book: Manuscript, date: str, processes: int = 1) -> tuple[bytes, bytes]:
+    """The print shop's interior (finished by press) and the screen PDF; in `processes` pieces laid out at
+    once (stages/pieces.py) when the book has chapters enough and the default print templates."""
+    if processes > 1 and len(edition.chapters) > 1 and not (
+            book.layouts and any((book.layouts / name).exists() for name in PIECE_TEMPLATES)):
+        from . import pieces   # which imports this module
+        return pieces.render(edition, book, date, processes)
     spec = book.print
     stated = last_layout(edition)   # the figures the copyright page being laid out states
     at_foot = book.notes.place == "page"
