@@ -1,22 +1,18 @@
 """The pipeline, stage after stage: manuscript → edition → layouts → PDF / EPUB, each output atomic."""
 from __future__ import annotations
 
-import ctypes
 import multiprocessing
 import os
-import signal
-import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import bookfiles, cache, output
+from . import bookfiles, cache, output, processes
 from .stages import edition as editions
 from .stages import fonts, layouts, manuscript
 from .errors import PublishError
 
 FORMATS = ("pdf", "epub")
-PR_SET_PDEATHSIG = 1   # prctl(2): the signal a process gets when its parent dies
 
 
 @dataclass(frozen=True)
@@ -165,10 +161,7 @@ def _stop(workers) -> None:
 def _edition_process(send, parent: int, *job) -> None:
     """A worker: its staged outputs or its error go back to the parent; an interruption ends it quietly,
     and so does the parent's death (even by SIGKILL): no worker runs on alone."""
-    if sys.platform == "linux":
-        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != parent:   # it died before the line above
-            os._exit(1)
+    processes.die_with_parent(parent)
     try:
         send.send(("ok", _editions(*job)))
     except KeyboardInterrupt:

@@ -25,6 +25,7 @@ from pathlib import Path
 import pikepdf
 
 from . import interior, layouts, pdf, pdf_tidy, press
+from .. import processes
 from .edition import Edition
 from .imprint import Layout
 from .layouts import Piece
@@ -151,8 +152,9 @@ def _measure(rendered, signature: int) -> Layout | None:
         return None
 
 
-def _worker(conn, edition, book, piece, date, footnotes) -> None:
-    """A piece in its own process: Laid to the parent, its first folio back, its PDF to the parent."""
+def _worker(conn, parent: int, edition, book, piece, date, footnotes) -> None:
+    """A piece in its own process: Laid to the parent, its first folio back, its PDFs to the parent."""
+    processes.die_with_parent(parent)
     def folio(laid: Laid) -> int:
         conn.send(("laid", laid))
         return conn.recv()
@@ -195,7 +197,7 @@ def _lay_out(edition: Edition, book: Manuscript, date: str, footnotes: dict,
         for number, run in enumerate(chapter_runs):
             parent, child = context.Pipe()
             piece = Piece(front=False, chapters=run, more=number < len(chapter_runs) - 1)
-            worker = context.Process(target=_worker, args=(child, edition, book, piece, date, footnotes))
+            worker = context.Process(target=_worker, args=(child, os.getpid(), edition, book, piece, date, footnotes))
             worker.start()
             workers.append((worker, parent))
         guess = _front_pages(edition, book, date)
@@ -290,6 +292,7 @@ def join(pieces: list[bytes], tagged: bool = False) -> bytes:
                 if tagged:
                     _append_structure(joined, piece, keys)
         _merge_fonts(joined)
+        _share_resources(joined)
         if tagged:
             _number_notes(joined)
         out = io.BytesIO()
@@ -395,6 +398,39 @@ def _append_outline(joined: pikepdf.Pdf, piece: pikepdf.Pdf) -> None:
     items.First.Prev = outlines.Last
     outlines.Last = items.Last
     outlines.Count = int(outlines.get("/Count", 0)) + int(items.get("/Count", 0))
+
+
+def _share_resources(pdf: pikepdf.Pdf) -> None:
+    """One resource dictionary for the pages, as WeasyPrint writes for a whole book: the first page's takes
+    in the others' entries (WeasyPrint names fonts, images and graphics states after their contents). A
+    page whose dictionary names something else by a name already taken keeps its own."""
+    shared = pdf.pages[0].obj.Resources
+    for page in pdf.pages[1:]:
+        own = page.obj.get("/Resources")
+        if own is None or own.objgen == shared.objgen:
+            continue
+        entries = [(kind, name, value) for kind, names in own.items() if isinstance(names, pikepdf.Dictionary)
+                   for name, value in names.items()]
+        if any(kind in shared and name in shared[kind] and not _same(shared[kind][name], value)
+               for kind, name, value in entries) or any(not isinstance(v, pikepdf.Dictionary) and v != shared.get(k)
+                                                       for k, v in own.items()):
+            continue
+        for kind, name, value in entries:
+            if kind not in shared:
+                shared[kind] = pikepdf.Dictionary()
+            shared[kind][name] = value
+        page.obj.Resources = shared
+
+
+def _same(a: pikepdf.Object, b: pikepdf.Object) -> bool:
+    """One object, or two alike (a graphics state each piece wrote); conservative: objects they refer to
+    must be the same ones."""
+    if a.is_indirect and a.objgen == b.objgen:
+        return True
+    if isinstance(a, pikepdf.Stream) or isinstance(b, pikepdf.Stream):
+        return (isinstance(a, pikepdf.Stream) and isinstance(b, pikepdf.Stream)
+                and a.read_raw_bytes() == b.read_raw_bytes() and repr(a.stream_dict) == repr(b.stream_dict))
+    return repr(a) == repr(b)
 
 
 BFCHAR = re.compile(rb"<([0-9a-fA-F]{4})> <([0-9a-fA-F]+)>")
