@@ -105,8 +105,8 @@ def build(book_dir: Path, out_dir: Path, formats=FORMATS, edition_names=None, pr
     numbered = list(enumerate(names, 1))
     # Each edition lays its PDF out in as many pieces as the machine has cores, however many editions are
     # built at once: the pieces make the file's bytes (not its pages), which must not depend on --edition.
-    share = os.cpu_count() or 1
-    if min(len(names), os.cpu_count() or 1) == 1:
+    share = processes.cores()
+    if min(len(names), share) == 1:
         made = _editions(book, numbered, len(names), formats, out_dir, when, progress, share)
     else:
         made = _in_parallel(book, numbered, formats, out_dir, when, progress, share)

@@ -1,4 +1,4 @@
-"""What a forked worker process does first: die with its parent."""
+"""Worker processes: how many the machine runs at once, and what a forked one does first."""
 from __future__ import annotations
 
 import ctypes
@@ -15,3 +15,8 @@ def die_with_parent(parent: int) -> None:
         ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() != parent:   # it died before the line above
             os._exit(1)
+
+
+def cores() -> int:
+    """The cores this process may run on (fewer under taskset than the machine has)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

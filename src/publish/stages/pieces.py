@@ -175,22 +175,22 @@ def _receive(conn, worker, kind: str):
     return value
 
 
-def render(edition: Edition, book: Manuscript, date: str, processes: int | None = None) -> tuple[bytes, bytes]:
+def render(edition: Edition, book: Manuscript, date: str, count: int) -> tuple[bytes, bytes]:
     """The print shop's interior and the screen PDF, as interior.render makes them from one layout of the
-    whole book, laid out in `processes` pieces at once (default: one per core)."""
+    whole book, laid out in `count` pieces at once."""
     at_foot = book.notes.place == "page"
     interior_pdf, screen_pdf, stated, footnotes = _lay_out(
-        edition, book, date, interior.last_footnotes(edition) if at_foot else {}, processes)
+        edition, book, date, interior.last_footnotes(edition) if at_foot else {}, count)
     interior.keep(edition, stated, footnotes if at_foot else None)
     return press.finish(interior_pdf, book.print, book.print.signature), screen_pdf
 
 
 def _lay_out(edition: Edition, book: Manuscript, date: str, footnotes: dict,
-            processes: int | None) -> tuple[bytes, bytes, Layout, dict]:
+            count: int) -> tuple[bytes, bytes, Layout, dict]:
     """The interior for press.finish, the screen PDF, what the copyright page states, and what the notes
     needed (as interior.render keeps them: `footnotes`, the last build's)."""
     sizes = [sum(len(token.content) for token in chapter.tokens) for chapter in edition.chapters]
-    chapter_runs = runs(sizes, processes or os.cpu_count() or 1)
+    chapter_runs = runs(sizes, count)
     context = multiprocessing.get_context("fork")   # the edition and the book are inherited, not pickled
     workers = []
     try:
