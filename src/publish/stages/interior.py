@@ -57,8 +57,12 @@ def measure(rendered, signature: int) -> Layout:
             if type(box).__name__ == "LineBox" and box.element_tag == "p":
                 return Layout(pages, math.floor(page._page_box.width / box.style["font_size"]),
                               math.floor(page._page_box.height / box.height))
-    raise PublishError("the book has no paragraph of body text to measure the copyright page's 字数 on",
-                       hint="a chapter needs at least one paragraph")
+    raise no_body_text()
+
+
+def no_body_text() -> PublishError:
+    return PublishError("the book has no paragraph of body text to measure the copyright page's 字数 on",
+                        hint="a chapter needs at least one paragraph")
 
 
 # The templates that know a piece of the book (layouts.Piece): a book's own version of one of them lays

@@ -1,11 +1,13 @@
-"""Stage 4a, in parallel: the print interior laid out in pieces, one process per core, joined into one PDF.
+"""Stage 4a, in parallel: an edition's print and screen PDFs laid out in pieces, one process per core, and
+joined into the files one layout of the whole book gives.
 
 A chapter starts on a recto (layouts/print/book.css.j2), so its layout does not depend on where it starts,
 except for its folios and the contents page's numbers. Each worker lays out a run of chapters (WeasyPrint's
 pages cannot cross processes: they hold Pango objects), tells the parent its page count and waits; the
 parent, once it knows every count, lays out the front matter with the contents' page numbers and the
 copyright page's figures, and sends each worker its first folio; each worker then lays out its margin boxes
-again with its folios and writes its pages as a PDF; `join` makes one PDF of them, each font once.
+again with its folios and writes its pages as a print PDF and a screen PDF; `join` makes one file of each,
+each font once.
 
 A piece that another follows ends with an empty chapter (`Piece.more`): its last page and the blank verso
 before the next chapter are made as in the whole book; the empty chapter's pages are dropped.
@@ -27,6 +29,7 @@ import pikepdf
 from . import interior, layouts, pdf, pdf_tidy, press
 from .. import processes
 from .edition import Edition
+from ..errors import PublishError
 from .imprint import Layout
 from .layouts import Piece
 from .manuscript import Manuscript
@@ -112,9 +115,9 @@ def _shift_folios(rendered, context, offset: int) -> None:
 
 def lay_out_piece(edition: Edition, book: Manuscript, piece: Piece, date: str, footnotes: dict, folio,
                   record=None) -> tuple[bytes, bytes]:
-    """The piece's print PDF (not yet finished by press) and screen PDF. `folio(laid: Laid) -> int`: the pages before it, asked
-    once it is laid out; `record`: the front matter's copyright figures. As interior.render does for the
-    whole book, the piece is laid out again when its notes need it."""
+    """The piece's print PDF (not yet finished by press) and screen PDF. `folio(laid: Laid) -> int`: the
+    pages before it, asked once it is laid out; `record`: the front matter's copyright figures. As
+    interior.render does for the whole book, the piece is laid out again when its notes need it."""
     spec = book.print
     at_foot = book.notes.place == "page"
     per_page = at_foot and book.notes.numbering == "page"
@@ -148,13 +151,14 @@ def lay_out_piece(edition: Edition, book: Manuscript, piece: Piece, date: str, f
 def _measure(rendered, signature: int) -> Layout | None:
     try:
         return interior.measure(rendered, signature)
-    except interior.PublishError:
+    except PublishError:   # no paragraph in this piece: another's measures the book
         return None
 
 
 def _worker(conn, parent: int, edition, book, piece, date, footnotes) -> None:
     """A piece in its own process: Laid to the parent, its first folio back, its PDFs to the parent."""
     processes.die_with_parent(parent)
+
     def folio(laid: Laid) -> int:
         conn.send(("laid", laid))
         return conn.recv()
@@ -167,8 +171,12 @@ def _worker(conn, parent: int, edition, book, piece, date, footnotes) -> None:
 def _receive(conn, worker, kind: str):
     while not conn.poll(0.2):
         if not worker.is_alive() and not conn.poll():
-            raise RuntimeError(f"a layout process died with exit code {worker.exitcode}")
-    got, value = conn.recv()
+            break
+    try:
+        got, value = conn.recv()
+    except EOFError:
+        worker.join()
+        raise RuntimeError(f"a layout process died with exit code {worker.exitcode}") from None
     if got == "error":
         raise value
     assert got == kind, got
@@ -254,8 +262,7 @@ def _front(edition, book, date, laid: list[Laid], guess: int) -> tuple[bytes, in
     contents' page numbers of a guessed length of its own, again if it comes out longer or shorter."""
     first = next((piece.measure for piece in laid if piece.measure), None)
     if first is None:
-        raise interior.PublishError("the book has no paragraph of body text to measure the copyright page's 字数 on",
-                                    hint="a chapter needs at least one paragraph")
+        raise interior.no_body_text()
     body = sum(piece.pages for piece in laid)
     for _ in range(interior.LAYOUTS_TRIED):
         starts = _starts(guess, laid)
