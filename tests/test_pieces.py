@@ -139,6 +139,18 @@ def test_pieces_draw_the_whole_books_pages(book_dir, name, processes, tmp_path):
                 assert links(b) == links(a)
 
 
+def test_a_wrong_guess_of_the_front_matters_length_moves_no_folio(monkeypatch):
+    """The chapters' folios are written while the front matter is laid out, from its length as guessed:
+    a wrong guess costs the chapters another layout, not a page."""
+    book = manuscript.load(ROOT / "tests" / "books" / "sample")
+    whole = interior.render(editions.make(book, "zh-Hans", build.labels(book), None), book, DATE)
+    guesses = []
+    monkeypatch.setattr(pieces, "_front_pages", lambda *args: guesses.append(1) or 1)
+    joined = pieces.render(editions.make(book, "zh-Hans", build.labels(book), None), book, DATE, 2)
+    assert guesses == [1]
+    assert [pixels(data) for data in joined] == [pixels(data) for data in whole]
+
+
 def test_pieces_are_reproducible():
     book = manuscript.load(ROOT / "tests" / "books" / "sample")
     first, again = (pieces.render(editions.make(book, "zh-Hans", build.labels(book), None), book, DATE, 2)

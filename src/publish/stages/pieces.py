@@ -193,10 +193,12 @@ def render(edition: Edition, book: Manuscript, date: str, count: int) -> tuple[b
     return press.finish(interior_pdf, book.print, book.print.signature), screen_pdf
 
 
-def _lay_out(edition: Edition, book: Manuscript, date: str, footnotes: dict,
-            count: int) -> tuple[bytes, bytes, Layout, dict]:
+def _lay_out(edition: Edition, book: Manuscript, date: str, footnotes: dict, count: int,
+            guess: int | None = None) -> tuple[bytes, bytes, Layout, dict]:
     """The interior for press.finish, the screen PDF, what the copyright page states, and what the notes
-    needed (as interior.render keeps them: `footnotes`, the last build's)."""
+    needed (as interior.render keeps them: `footnotes`, the last build's). The chapters' folios follow the
+    front matter's pages as guessed (`guess`, or laid out while the chapters are), so that they are written
+    while the front matter is laid out with its page numbers; all again if it comes out of another length."""
     sizes = [sum(len(token.content) for token in chapter.tokens) for chapter in edition.chapters]
     chapter_runs = runs(sizes, count)
     context = multiprocessing.get_context("fork")   # the edition and the book are inherited, not pickled
@@ -208,11 +210,11 @@ def _lay_out(edition: Edition, book: Manuscript, date: str, footnotes: dict,
             worker = context.Process(target=_worker, args=(child, os.getpid(), edition, book, piece, date, footnotes))
             worker.start()
             workers.append((worker, parent))
-        guess = _front_pages(edition, book, date)
+        guess = _front_pages(edition, book, date) if guess is None else guess
         laid = [_receive(conn, worker, "laid") for worker, conn in workers]
-        front, front_pages, layout = _front(edition, book, date, laid, guess)
-        for (worker, conn), before in zip(workers, _starts(front_pages, laid)):
+        for (worker, conn), before in zip(workers, _starts(guess, laid)):
             conn.send(before)
+        front, front_pages, layout = _front(edition, book, date, laid, guess)
         bodies = [_receive(conn, worker, "pdf") for worker, conn in workers]
     except BaseException:   # the others wait for their folios: they are not waited for
         for worker, _ in workers:
@@ -221,6 +223,8 @@ def _lay_out(edition: Edition, book: Manuscript, date: str, footnotes: dict,
     finally:
         for worker, _ in workers:
             worker.join()
+    if front_pages != guess:
+        return _lay_out(edition, book, date, footnotes, count, front_pages)
     merged: dict = {}
     for piece in laid:
         for key, value in piece.footnotes.items():
