@@ -306,9 +306,10 @@ def join(pieces: list[bytes], tagged: bool = False) -> bytes:
         _share_resources(joined)
         if tagged:
             _number_notes(joined)
+            return pdf_tidy.tidied(joined)
         out = io.BytesIO()
         joined.save(out, deterministic_id=True)
-    return pdf_tidy.tidy(out.getvalue()) if tagged else out.getvalue()
+    return out.getvalue()
 
 
 # The structure tree (the screen PDF): the pieces' elements become children of the first piece's Document
