@@ -13,7 +13,7 @@ import pikepdf
 import pypdfium2
 import pytest
 
-from publish import build
+from publish import build, processes
 from publish.stages import edition as editions, interior, manuscript, pieces
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -149,6 +149,25 @@ def test_a_wrong_guess_of_the_front_matters_length_moves_no_folio(monkeypatch):
     joined = pieces.render(editions.make(book, "zh-Hans", build.labels(book), None), book, DATE, 2)
     assert guesses == [1]
     assert [pixels(data) for data in joined] == [pixels(data) for data in whole]
+
+
+@pytest.mark.parametrize("piece_characters, own_template, in_pieces", [
+    (interior.PIECE_CHARACTERS, None, False),   # the test book is too short to be worth a process more
+    (100, None, True),
+    (100, "print/front-matter.html.j2", False),   # a book's own template knows no piece
+])
+def test_the_build_lays_a_long_book_out_in_pieces(piece_characters, own_template, in_pieces, tmp_path, monkeypatch):
+    book_dir = shutil.copytree(ROOT / "tests" / "books" / "sample", tmp_path / "book")
+    if own_template:
+        (book_dir / "layouts" / own_template).parent.mkdir(parents=True)
+        shutil.copy(ROOT / "layouts" / own_template, book_dir / "layouts" / own_template)
+    monkeypatch.setattr(interior, "PIECE_CHARACTERS", piece_characters)
+    laid_out = []
+    lay_out = pieces._lay_out
+    monkeypatch.setattr(pieces, "_lay_out", lambda *args: laid_out.append(args[-1]) or lay_out(*args))
+    build.build(book_dir, tmp_path / "out", formats=("pdf",), edition_names=["zh-Hans"], progress=lambda _: None)
+    cores = processes.cores()
+    assert laid_out == ([min(cores, 3)] if in_pieces and cores > 1 else [])
 
 
 def test_pieces_are_reproducible():

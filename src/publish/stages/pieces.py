@@ -46,10 +46,15 @@ class Laid:
     chapters: dict[str, int]   # chapter id -> its first page in the piece, from 0
 
 
-def runs(sizes: list[int], count: int) -> list[tuple[int, ...]]:
-    """Chapter indices in at most `count` consecutive runs of about equal size (characters)."""
-    total, done, out, current = sum(sizes) or 1, 0, [], []
-    for index, size in enumerate(sizes):
+def sizes(edition: Edition) -> list[int]:
+    """Each chapter's length: the characters of its Markdown."""
+    return [sum(len(token.content) for token in chapter.tokens) for chapter in edition.chapters]
+
+
+def runs(lengths: list[int], count: int) -> list[tuple[int, ...]]:
+    """Chapter indices in at most `count` consecutive runs of about equal length."""
+    total, done, out, current = sum(lengths) or 1, 0, [], []
+    for index, size in enumerate(lengths):
         current.append(index)
         done += size
         if done >= total * (len(out) + 1) / count and len(out) < count - 1:
@@ -199,8 +204,7 @@ def _lay_out(edition: Edition, book: Manuscript, date: str, footnotes: dict, cou
     needed (as interior.render keeps them: `footnotes`, the last build's). The chapters' folios follow the
     front matter's pages as guessed (`guess`, or laid out while the chapters are), so that they are written
     while the front matter is laid out with its page numbers; all again if it comes out of another length."""
-    sizes = [sum(len(token.content) for token in chapter.tokens) for chapter in edition.chapters]
-    chapter_runs = runs(sizes, count)
+    chapter_runs = runs(sizes(edition), count)
     context = multiprocessing.get_context("fork")   # the edition and the book are inherited, not pickled
     workers = []
     try:
