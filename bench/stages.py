@@ -3,7 +3,7 @@
 Run by bench/run.py as `python bench/stages.py BOOK OUT HTML_DIR EDITION`, one process per edition at
 the same time, as `publish build` runs them; prints JSON. The pipeline's functions are wrapped with
 timers (measurement only, nothing replaced): each stage's time excludes the stages it calls, so the
-stages add up. The print HTML handed to WeasyPrint is saved for the floor measurement.
+stages add up. The whole book's print HTML is saved for the floor measurement.
 """
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ import weasyprint
 import weasyprint.document
 
 from publish import build, output
-from publish.stages import cover, cover_print, edition, epub, fonts, layouts, manuscript, markdown, pdf, press, typeset
+from publish.stages import (cover, cover_print, edition, epub, fonts, layouts, manuscript, markdown, pdf, pieces,
+                            press, typeset)
 
 times: dict[str, dict[str, float]] = {}   # "edition/output" -> stage -> seconds
 state = {"edition": "-", "output": "-"}
@@ -62,11 +63,6 @@ def main(book: Path, out: Path, html_dir: Path, name: str) -> None:
     def set_edition(book, edition_name, *args, **kwargs):
         state["edition"], state["output"] = edition_name, "-"
 
-    def save_html(document, book_root, metadata_date=None, variant=None, *_, **__):
-        name = f"{state['edition']}.{state['output']}"
-        (html_dir / f"{name}.html").write_text(document.html, encoding="utf-8")
-        (html_dir / f"{name}.json").write_text(json.dumps({"base_url": document.base_url, "variant": variant}))
-
     timed(manuscript, "load", "load")
     timed(edition, "make", "convert", hook=set_edition)
     timed(fonts, "check_coverage", "check fonts")
@@ -74,7 +70,9 @@ def main(book: Path, out: Path, html_dir: Path, name: str) -> None:
     timed(layouts, "render_epub", "render HTML", output="epub")
     timed(markdown, "render", "render HTML")
     timed(typeset, "typeset", "typeset")
-    timed(pdf, "render", "write PDF", hook=save_html)   # what pdf.render does beside WeasyPrint's stages
+    timed(pdf, "render", "write PDF")   # what pdf.render does beside WeasyPrint's stages
+    # The PDFs laid out in pieces, in processes of their own (their stages are not seen here).
+    timed(pieces, "_lay_out", "layout in pieces", output="pdf", whole=True)
     timed(weasyprint.HTML, "__init__", "parse HTML")
     timed(weasyprint.HTML, "render", "layout")
     # The screen PDF is written from the print PDF's layout (pdf.render's `screen`).
@@ -90,26 +88,30 @@ def main(book: Path, out: Path, html_dir: Path, name: str) -> None:
     start = time.perf_counter()
     build.build(book, out, edition_names=[name], progress=lambda _m: None)
     wall = time.perf_counter() - start
-    save_unmarked_html(book, html_dir, name)
+    save_floor_html(book, html_dir, name)
     print(json.dumps({"stages": times, "wall": wall,
                       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                       "loadavg": os.getloadavg()}))
 
 
-def save_unmarked_html(book_dir: Path, html_dir: Path, name: str) -> None:
-    """The floor of issue 14: the print HTML of the same templates, CSS and chapters with the typesetting
-    stage switched off (no clreq spans), for bench/floor.py. Made after the timed build, uncached (the
-    cache holds typeset chapters)."""
+def save_floor_html(book_dir: Path, html_dir: Path, name: str) -> None:
+    """The floors' HTML, for bench/floor.py: the whole book's print HTML (`<edition>.pdf.html`; the build
+    lays it out in pieces), and issue 14's floor, the same templates, CSS and chapters with the typesetting
+    stage switched off (no clreq spans: `<edition>.unmarked.html`). Made after the timed build, uncached
+    (the cache holds typeset chapters)."""
     book = manuscript.load(book_dir)
-    unmarked = edition.make(book, name, build.labels(book), None)
-    typeset_stage, typeset.typeset = typeset.typeset, lambda html, script, vertical=False: html
-    try:
-        document = layouts.render_print(unmarked, book, press.css_context(book.print))
-    finally:
-        typeset.typeset = typeset_stage
-    (html_dir / f"{name}.unmarked.html").write_text(document.html, encoding="utf-8")
-    (html_dir / f"{name}.unmarked.json").write_text(json.dumps({"base_url": document.base_url,
-                                                                "variant": press.VARIANTS[book.print.pdfx]}))
+    variant = json.dumps({"base_url": book.root.resolve().as_uri() + "/", "variant": press.VARIANTS[book.print.pdfx]})
+    for label in ("pdf", "unmarked"):
+        whole = edition.make(book, name, build.labels(book), None)
+        typeset_stage = typeset.typeset
+        if label == "unmarked":
+            typeset.typeset = lambda html, script, vertical=False: html
+        try:
+            document = layouts.render_print(whole, book, press.css_context(book.print))
+        finally:
+            typeset.typeset = typeset_stage
+        (html_dir / f"{name}.{label}.html").write_text(document.html, encoding="utf-8")
+        (html_dir / f"{name}.{label}.json").write_text(variant)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from conftest import SAMPLE, build_book
 
-from publish import build as pipeline
+from publish import build as pipeline, processes
 from publish.stages import edition as editions
 from publish.stages import interior, layouts, manuscript, pdf
 
@@ -60,13 +60,14 @@ def test_a_cold_build_lays_the_book_out_once_and_gives_the_bytes_of_a_second_who
     lay_out = pdf.lay_out
     monkeypatch.setattr(pdf, "lay_out", lambda document, *args, **kwargs: (
         laid_out.append(document.html.count('<section class="chapter"')), lay_out(document, *args, **kwargs))[1])
+    monkeypatch.setattr(processes, "cores", lambda: 1)   # the whole book in one piece (test_pieces.py: in pieces)
     one = {"formats": ("pdf",), "edition_names": ["zh-Hans"]}   # in this process, where the spy is
     cold = _bytes(build_book(SAMPLE, tmp_path / "cold", **one))
     chapters = len(manuscript.load(SAMPLE).chapters)
     assert laid_out == [chapters, 0, 0]   # the book, its front matter alone, the cover
 
     def whole_book_again(rendered, edition, book, layout):
-        raise interior._Measured(layout)
+        raise interior.Measured(layout)
     with monkeypatch.context() as patch:
         patch.setattr(interior, "_restate", whole_book_again)
         laid_out.clear()

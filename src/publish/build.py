@@ -1,22 +1,18 @@
 """The pipeline, stage after stage: manuscript → edition → layouts → PDF / EPUB, each output atomic."""
 from __future__ import annotations
 
-import ctypes
 import multiprocessing
 import os
-import signal
-import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import bookfiles, cache, output
+from . import bookfiles, cache, output, processes
 from .stages import edition as editions
 from .stages import fonts, layouts, manuscript
 from .errors import PublishError
 
 FORMATS = ("pdf", "epub")
-PR_SET_PDEATHSIG = 1   # prctl(2): the signal a process gets when its parent dies
 
 
 @dataclass(frozen=True)
@@ -107,10 +103,13 @@ def build(book_dir: Path, out_dir: Path, formats=FORMATS, edition_names=None, pr
     when = source_date(book)
     output.prepare(out_dir)
     numbered = list(enumerate(names, 1))
-    if min(len(names), os.cpu_count() or 1) == 1:
-        made = _editions(book, numbered, len(names), formats, out_dir, when, progress)
+    # Each edition lays its PDF out in as many pieces as the machine has cores, however many editions are
+    # built at once: the pieces make the file's bytes (not its pages), which must not depend on --edition.
+    share = processes.cores()
+    if min(len(names), share) == 1:
+        made = _editions(book, numbered, len(names), formats, out_dir, when, progress, share)
     else:
-        made = _in_parallel(book, numbered, formats, out_dir, when, progress)
+        made = _in_parallel(book, numbered, formats, out_dir, when, progress, share)
     staged = [staged for _, staged in made]
     try:
         output.commit(staged)
@@ -121,13 +120,13 @@ def build(book_dir: Path, out_dir: Path, formats=FORMATS, edition_names=None, pr
 
 
 def _in_parallel(book: manuscript.Manuscript, numbered: list[tuple[int, str]], formats, out_dir: Path,
-                 when: datetime, progress) -> list[tuple[Output, output.Staged]]:
+                 when: datetime, progress, share: int) -> list[tuple[Output, output.Staged]]:
     """Editions are independent and WeasyPrint is CPU-bound Python: one process per edition. Forked, so
     the parsed manuscript and the progress callback are inherited, not pickled."""
     context = multiprocessing.get_context("fork")
     pipes = [context.Pipe(duplex=False) for _ in numbered]
     workers = [context.Process(target=_edition_process, args=(send, os.getpid(), book, [job], len(numbered), formats,
-                                                             out_dir, when, progress))
+                                                             out_dir, when, progress, share))
                for (_, send), job in zip(pipes, numbered)]
     for worker in workers:
         worker.start()
@@ -162,10 +161,7 @@ def _stop(workers) -> None:
 def _edition_process(send, parent: int, *job) -> None:
     """A worker: its staged outputs or its error go back to the parent; an interruption ends it quietly,
     and so does the parent's death (even by SIGKILL): no worker runs on alone."""
-    if sys.platform == "linux":
-        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != parent:   # it died before the line above
-            os._exit(1)
+    processes.die_with_parent(parent)
     try:
         send.send(("ok", _editions(*job)))
     except KeyboardInterrupt:
@@ -182,7 +178,7 @@ def _reply(worker, receive):
 
 
 def _editions(book: manuscript.Manuscript, numbered: list[tuple[int, str]], total: int, formats, out_dir: Path,
-              when: datetime, progress) -> list[tuple[Output, output.Staged]]:
+              when: datetime, progress, share: int = 1) -> list[tuple[Output, output.Staged]]:
     """The editions' files, staged under temporary names; removed again if anything fails."""
     made: list[tuple[Output, output.Staged]] = []
 
@@ -191,7 +187,7 @@ def _editions(book: manuscript.Manuscript, numbered: list[tuple[int, str]], tota
 
     try:
         for number, name in numbered:
-            _edition(book, number, name, total, formats, out_dir, when, progress, stage)
+            _edition(book, number, name, total, formats, out_dir, when, progress, stage, share)
     except BaseException:
         output.discard([staged for _, staged in made])
         raise
@@ -199,7 +195,7 @@ def _editions(book: manuscript.Manuscript, numbered: list[tuple[int, str]], tota
 
 
 def _edition(book: manuscript.Manuscript, number: int, name: str, total: int, formats, out_dir: Path,
-             when: datetime, progress, stage) -> None:
+             when: datetime, progress, stage, share: int) -> None:
     label = f"edition {number}/{total} {name}"
     progress(f"{label}: converting {len(book.chapters)} chapter(s), checking fonts")
     edition = editions.make(book, name, labels(book), out_dir / ".cache")
@@ -209,7 +205,7 @@ def _edition(book: manuscript.Manuscript, number: int, name: str, total: int, fo
         from .stages import cover_print, interior as interiors
         date = when.strftime("%Y-%m-%dT%H:%M:%SZ")
         progress(f"{label}: PDF for print and for screen (WeasyPrint, PDF/X and PDF/UA-1)")
-        interior, screen = interiors.render(edition, book, date)
+        interior, screen = interiors.render(edition, book, date, share)
         progress(f"{label}: PDF cover for print")
         cover_pdf = cover_print.render(edition, book, cover_print.page_count(interior), date)
         for kind, data in (("screen", screen), ("cover", cover_pdf), ("pdf", interior)):

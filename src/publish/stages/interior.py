@@ -29,12 +29,12 @@ from .manuscript import Manuscript
 LAYOUTS_TRIED = 4
 
 
-class _Measured(Exception):
+class Measured(Exception):
     """Raised from pdf.render's inspection: the laid-out pages are not what the copyright page states and
     its page cannot be replaced, a note is too long to be set whole, or a note's mark would change width.
     `footnotes`: what the notes need in the next layout (None: what the last one had)."""
 
-    def __init__(self, layout: Layout, footnotes: dict | None = None):
+    def __init__(self, layout: Layout | None, footnotes: dict | None = None):
         self.layout = layout
         self.footnotes = footnotes
 
@@ -57,33 +57,45 @@ def measure(rendered, signature: int) -> Layout:
             if type(box).__name__ == "LineBox" and box.element_tag == "p":
                 return Layout(pages, math.floor(page._page_box.width / box.style["font_size"]),
                               math.floor(page._page_box.height / box.height))
-    raise PublishError("the book has no paragraph of body text to measure the copyright page's 字数 on",
-                       hint="a chapter needs at least one paragraph")
+    raise no_body_text()
 
 
-def render(edition: Edition, book: Manuscript, date: str) -> tuple[bytes, bytes]:
-    """The print shop's interior (finished by press) and the screen PDF."""
+def no_body_text() -> PublishError:
+    return PublishError("the book has no paragraph of body text to measure the copyright page's 字数 on",
+                        hint="a chapter needs at least one paragraph")
+
+
+# The templates that know a piece of the book (layouts.Piece): a book's own version of one of them lays
+# the whole book out in one piece.
+PIECE_TEMPLATES = ("print/book.html.j2", "print/front-matter.html.j2")
+# Characters of Markdown per piece at least: a piece costs a process, its fonts and its share of the join
+# (about 0.45 s of CPU on the test book), and 20,000 characters take about 2 s to lay out.
+PIECE_CHARACTERS = 20_000
+
+
+def render(edition: Edition, book: Manuscript, date: str, processes: int = 1) -> tuple[bytes, bytes]:
+    """The print shop's interior (finished by press) and the screen PDF; in up to `processes` pieces laid
+    out at once (stages/pieces.py) when the book is long enough and has the default print templates."""
+    from . import pieces   # which imports this module
+    count = min(processes, len(edition.chapters), sum(pieces.sizes(edition)) // PIECE_CHARACTERS)
+    if count > 1 and not (book.layouts and any((book.layouts / name).exists() for name in PIECE_TEMPLATES)):
+        return pieces.render(edition, book, date, count)
     spec = book.print
-    stated = _last_layout(edition)   # the figures the copyright page being laid out states
+    stated = last_layout(edition)   # the figures the copyright page being laid out states
     at_foot = book.notes.place == "page"
     per_page = at_foot and book.notes.numbering == "page"
     # What the notes at the page's foot need, as the last build measured: marks (note id -> ①) when
     # numbered afresh on each page, the long notes' lines (notes.split_long).
-    footnotes = _last_footnotes(edition) if at_foot else {}
+    footnotes = last_footnotes(edition) if at_foot else {}
 
     def inspect(rendered):
         nonlocal stated, footnotes
         press.resolution_check(book)(rendered)
         layout = measure(rendered, spec.signature)
-        if at_foot:
-            split = {**footnotes.get("split", {}), **notes.long_notes(rendered, footnotes.get("split", {}))}
-            if split != footnotes.get("split", {}):
-                raise _Measured(layout, {**footnotes, "split": split})
-        if per_page:
-            marks = notes.page_marks(rendered)
-            if marks != notes.stated_marks(document.html) and not notes.restamp(rendered, marks):
-                raise _Measured(layout, {**footnotes, "marks": marks})
-            footnotes = {**footnotes, "marks": marks}
+        try:
+            footnotes = check_notes(rendered, document.html, footnotes, at_foot, per_page)
+        except Measured as measured:
+            raise Measured(layout, measured.footnotes) from None
         if stated is None or record(edition, book, layout) != record(edition, book, stated):
             _restate(rendered, edition, book, layout)
             stated = layout
@@ -95,32 +107,49 @@ def render(edition: Edition, book: Manuscript, date: str) -> tuple[bytes, bytes]
         try:
             interior, screen = pdf.render(document, book.root, date, press.VARIANTS[spec.pdfx], inspect,
                                           compress=False, screen=True)
-        except _Measured as measured:
+        except Measured as measured:
             stated = measured.layout
             footnotes = footnotes if measured.footnotes is None else measured.footnotes
             continue
-        if edition.cache:
-            output.write_atomic(_layout_file(edition), json.dumps(dataclasses.asdict(stated)).encode())
-            if at_foot:
-                output.write_atomic(_footnotes_file(edition), json.dumps(footnotes, ensure_ascii=False).encode())
+        keep(edition, stated, footnotes if at_foot else None)
         return press.finish(interior, spec, spec.signature), screen
-    raise PublishError("the copyright page's 版本记录 or the notes' marks change the pages they are measured on, "
-                       "layout after layout", book.root / "book.yaml",
-                       hint="shorten the copyright page (layouts/common/copyright-page.html.j2), or number the "
-                            "notes by chapter (notes: {numbering: chapter})")
+    raise too_many_layouts(book)
+
+
+def too_many_layouts(book: Manuscript) -> PublishError:
+    return PublishError("the copyright page's 版本记录 or the notes' marks change the pages they are measured on, "
+                        "layout after layout", book.root / "book.yaml",
+                        hint="shorten the copyright page (layouts/common/copyright-page.html.j2), or number the "
+                             "notes by chapter (notes: {numbering: chapter})")
+
+
+def check_notes(rendered, html: str, footnotes: dict, at_foot: bool, per_page: bool) -> dict:
+    """What the notes at the page's foot need, measured on `rendered` (laid out from `html` with
+    `footnotes`): Measured if a long note must be set line by line or a mark would change width; else the
+    marks, given to the laid-out notes (notes.restamp)."""
+    if at_foot:
+        split = {**footnotes.get("split", {}), **notes.long_notes(rendered, footnotes.get("split", {}))}
+        if split != footnotes.get("split", {}):
+            raise Measured(None, {**footnotes, "split": split})
+    if per_page:
+        marks = notes.page_marks(rendered)
+        if marks != notes.stated_marks(html) and not notes.restamp(rendered, marks):
+            raise Measured(None, {**footnotes, "marks": marks})
+        footnotes = {**footnotes, "marks": marks}
+    return footnotes
 
 
 def _restate(rendered, edition: Edition, book: Manuscript, layout: Layout) -> None:
     """The copyright page of `rendered` made to state `layout`: the front matter laid out alone, with the
     same fonts, and its copyright page put in the book's place. Nothing else on any page depends on those
     figures; if the page count of the copyright page would change (or a book's own template drops its
-    class), _Measured asks for the whole book again."""
+    class), Measured asks for the whole book again."""
     front = layouts.render_print(edition, book, press.css_context(book.print), record(edition, book, layout),
                                  front_matter_only=True)
     alone = pdf.lay_out(front, book.root, rendered.font_config)
     pages = _copyright_pages(rendered.pages)
     if not pages or _copyright_pages(alone.pages) != pages:
-        raise _Measured(layout)
+        raise Measured(layout)
     for index in pages:
         rendered.pages[index] = alone.pages[index]
 
@@ -137,11 +166,20 @@ def _copyright_pages(pages) -> list[int]:
     return found
 
 
+def keep(edition: Edition, stated: Layout, footnotes: dict | None) -> None:
+    """What this build measured, for the next one's first layout (`footnotes`: None without notes at the
+    page's foot)."""
+    if edition.cache:
+        output.write_atomic(_layout_file(edition), json.dumps(dataclasses.asdict(stated)).encode())
+        if footnotes is not None:
+            output.write_atomic(_footnotes_file(edition), json.dumps(footnotes, ensure_ascii=False).encode())
+
+
 def _layout_file(edition: Edition) -> Path:
     return edition.cache / "layout" / f"{edition.name}.json"
 
 
-def _last_layout(edition: Edition) -> Layout | None:
+def last_layout(edition: Edition) -> Layout | None:
     """What the edition's last build measured, if it kept it (a damaged file is no guess)."""
     if not edition.cache or not _layout_file(edition).is_file():
         return None
@@ -155,7 +193,7 @@ def _footnotes_file(edition: Edition) -> Path:
     return edition.cache / "layout" / f"{edition.name}.notes.json"
 
 
-def _last_footnotes(edition: Edition) -> dict:
+def last_footnotes(edition: Edition) -> dict:
     """The notes' marks and long notes' lines the edition's last build measured, if it kept them."""
     if not edition.cache or not _footnotes_file(edition).is_file():
         return {}

@@ -54,6 +54,17 @@ class PrintDocument:
 
 
 @dataclass(frozen=True)
+class Piece:
+    """A part of the print book laid out alone (stages/pieces.py): the front matter (`front`), or a run of
+    chapters (`chapters`: their indices). `pages`: chapter id -> its first page, for the front matter's
+    contents. `more`: pieces follow it."""
+    front: bool
+    chapters: tuple[int, ...] = ()
+    pages: dict[str, int] = field(default_factory=dict)
+    more: bool = True
+
+
+@dataclass(frozen=True)
 class EpubDocuments:
     chapters: list[tuple[RenderedChapter, str]]   # chapter, its XHTML document
     nav: str
@@ -230,24 +241,25 @@ def _context(edition: Edition, manuscript: Manuscript, fonts: list[dict], record
 
 def render_print(edition: Edition, manuscript: Manuscript, press: dict | None = None,
                  record: Imprint | None = None, marks: dict[str, str] | None = None,
-                 split: dict[str, dict] | None = None, front_matter_only: bool = False) -> PrintDocument:
+                 split: dict[str, dict] | None = None, front_matter_only: bool = False,
+                 piece: Piece | None = None) -> PrintDocument:
     """`press` (from press.css_context) makes the print shop's CMYK PDF; None the screen PDF. `record`:
     the figures of the copyright page, measured on a layout of this document (interior.py), which lays out
     the front matter alone (`front_matter_only`: no chapters, an empty contents) to set them. `marks`: note
     id -> its mark, for notes numbered afresh on each page (measured by interior.py; by default ①);
-    `split`: the long notes to set line by line (notes.split_long)."""
+    `split`: the long notes to set line by line (notes.split_long). `piece`: only that part of the book."""
     fonts = [{"family": f.family, "weight": f.weight, "url": f.path.as_uri()} for f in font_faces(edition.spec.script)]
     layouts = results.fingerprint(LAYOUTS, book_layouts=manuscript.layouts) if edition.cache else ""
     note_style = "page" if manuscript.notes.place == "page" else "chapter"
     chapters = [
-        RenderedChapter(ch.id, ch.title, "", _chapter_fragment(edition, layouts, n,
-                                                               {i.src: i.path.as_uri() for i in ch.images},
-                                                               note_style=note_style, first_note=first))
+        # The front matter alone needs the chapters' titles only (the contents).
+        RenderedChapter(ch.id, ch.title, "", "" if piece and piece.front else _chapter_fragment(
+            edition, layouts, n, {i.src: i.path.as_uri() for i in ch.images}, note_style=note_style, first_note=first))
         for (n, ch), first in zip(enumerate(edition.chapters), _notes_before(edition, manuscript))
-        if not front_matter_only
+        if not front_matter_only and (piece is None or piece.front or n in piece.chapters)
     ]
     env = environment(manuscript.layouts)
-    html = _render(env, "print/book.html.j2", chapters=chapters, press=press,
+    html = _render(env, "print/book.html.j2", chapters=chapters, press=press, piece=piece,
                    **_context(edition, manuscript, fonts, record))
     if manuscript.notes.place == "page" and manuscript.notes.numbering == "page":
         html = notes.with_marks(html, marks or {})

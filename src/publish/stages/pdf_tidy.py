@@ -66,8 +66,9 @@ def name_images_by_data(pdf: pikepdf.Pdf) -> None:
                 continue
             digest = hashlib.sha256(images[name].read_raw_bytes()).hexdigest()[:32]
             new = named.setdefault(name.encode(), f"/i{digest}{name[-1]}".encode())
-            images[new.decode()] = images[name]
-            del images[name]
+            if new != name.encode():   # a file tidied before (stages/pieces.py joins tidied pieces)
+                images[new.decode()] = images[name]
+                del images[name]
     if not named:
         return
     drawers = [p.obj for p in pdf.pages] + [o for o in pdf.objects if isinstance(o, pikepdf.Stream)
@@ -140,15 +141,19 @@ def tidy(data: bytes) -> bytes:
     """A PDF as WeasyPrint wrote it (uncompressed), tidied and compressed (the screen PDF's path;
     press.finish does the same on the print files it opens anyway)."""
     with pikepdf.open(io.BytesIO(data)) as pdf:
-        name_subsets_by_program(pdf)
-        name_images_by_data(pdf)
-        drop_unused_colour_spaces(pdf)
-        map_element_ids(pdf)
-        if "/ID" in pdf.trailer:   # WeasyPrint's hashes what it wrote, image names and all: qpdf's, what is saved
-            del pdf.trailer["/ID"]
-        out = io.BytesIO()
-        # Object streams, as WeasyPrint writes them compressed: the structure tree is hundreds of
-        # small dictionaries.
-        pdf.save(out, deterministic_id=True, compress_streams=True,
-                 object_stream_mode=pikepdf.ObjectStreamMode.generate)
+        return tidied(pdf)
+
+
+def tidied(pdf: pikepdf.Pdf) -> bytes:
+    """`tidy` of an open PDF (stages/pieces.py joins the screen PDF's pieces into one), saved."""
+    name_subsets_by_program(pdf)
+    name_images_by_data(pdf)
+    drop_unused_colour_spaces(pdf)
+    map_element_ids(pdf)
+    if "/ID" in pdf.trailer:   # WeasyPrint's hashes what it wrote, image names and all: qpdf's, what is saved
+        del pdf.trailer["/ID"]
+    out = io.BytesIO()
+    # Object streams, as WeasyPrint writes them compressed: the structure tree is hundreds of small
+    # dictionaries.
+    pdf.save(out, deterministic_id=True, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
     return out.getvalue()
