@@ -103,13 +103,10 @@ def build(book_dir: Path, out_dir: Path, formats=FORMATS, edition_names=None, pr
     when = source_date(book)
     output.prepare(out_dir)
     numbered = list(enumerate(names, 1))
-    # Each edition lays its PDF out in as many pieces as the machine has cores, however many editions are
-    # built at once: the pieces make the file's bytes (not its pages), which must not depend on --edition.
-    share = processes.cores()
-    if min(len(names), share) == 1:
-        made = _editions(book, numbered, len(names), formats, out_dir, when, progress, share)
+    if min(len(names), os.cpu_count() or 1) == 1:
+        made = _editions(book, numbered, len(names), formats, out_dir, when, progress)
     else:
-        made = _in_parallel(book, numbered, formats, out_dir, when, progress, share)
+        made = _in_parallel(book, numbered, formats, out_dir, when, progress)
     staged = [staged for _, staged in made]
     try:
         output.commit(staged)
@@ -120,13 +117,13 @@ def build(book_dir: Path, out_dir: Path, formats=FORMATS, edition_names=None, pr
 
 
 def _in_parallel(book: manuscript.Manuscript, numbered: list[tuple[int, str]], formats, out_dir: Path,
-                 when: datetime, progress, share: int) -> list[tuple[Output, output.Staged]]:
+                 when: datetime, progress) -> list[tuple[Output, output.Staged]]:
     """Editions are independent and WeasyPrint is CPU-bound Python: one process per edition. Forked, so
     the parsed manuscript and the progress callback are inherited, not pickled."""
     context = multiprocessing.get_context("fork")
     pipes = [context.Pipe(duplex=False) for _ in numbered]
     workers = [context.Process(target=_edition_process, args=(send, os.getpid(), book, [job], len(numbered), formats,
-                                                             out_dir, when, progress, share))
+                                                             out_dir, when, progress))
                for (_, send), job in zip(pipes, numbered)]
     for worker in workers:
         worker.start()
@@ -178,7 +175,7 @@ def _reply(worker, receive):
 
 
 def _editions(book: manuscript.Manuscript, numbered: list[tuple[int, str]], total: int, formats, out_dir: Path,
-              when: datetime, progress, share: int = 1) -> list[tuple[Output, output.Staged]]:
+              when: datetime, progress) -> list[tuple[Output, output.Staged]]:
     """The editions' files, staged under temporary names; removed again if anything fails."""
     made: list[tuple[Output, output.Staged]] = []
 
@@ -187,7 +184,7 @@ def _editions(book: manuscript.Manuscript, numbered: list[tuple[int, str]], tota
 
     try:
         for number, name in numbered:
-            _edition(book, number, name, total, formats, out_dir, when, progress, stage, share)
+            _edition(book, number, name, total, formats, out_dir, when, progress, stage)
     except BaseException:
         output.discard([staged for _, staged in made])
         raise
@@ -195,7 +192,7 @@ def _editions(book: manuscript.Manuscript, numbered: list[tuple[int, str]], tota
 
 
 def _edition(book: manuscript.Manuscript, number: int, name: str, total: int, formats, out_dir: Path,
-             when: datetime, progress, stage, share: int) -> None:
+             when: datetime, progress, stage) -> None:
     label = f"edition {number}/{total} {name}"
     progress(f"{label}: converting {len(book.chapters)} chapter(s), checking fonts")
     edition = editions.make(book, name, labels(book), out_dir / ".cache")
@@ -205,7 +202,7 @@ def _edition(book: manuscript.Manuscript, number: int, name: str, total: int, fo
         from .stages import cover_print, interior as interiors
         date = when.strftime("%Y-%m-%dT%H:%M:%SZ")
         progress(f"{label}: PDF for print and for screen (WeasyPrint, PDF/X and PDF/UA-1)")
-        interior, screen = interiors.render(edition, book, date, share)
+        interior, screen = interiors.render(edition, book, date)
         progress(f"{label}: PDF cover for print")
         cover_pdf = cover_print.render(edition, book, cover_print.page_count(interior), date)
         for kind, data in (("screen", screen), ("cover", cover_pdf), ("pdf", interior)):

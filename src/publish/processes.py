@@ -1,4 +1,4 @@
-"""Worker processes: how many the machine runs at once, and what a forked one does first."""
+"""Worker processes: what a forked one does first."""
 from __future__ import annotations
 
 import ctypes
@@ -16,7 +16,3 @@ def die_with_parent(parent: int) -> None:
         if os.getppid() != parent:   # it died before the line above
             os._exit(1)
 
-
-def cores() -> int:
-    """The cores this process may run on (fewer under taskset than the machine has)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -71,13 +71,16 @@ PIECE_TEMPLATES = ("print/book.html.j2", "print/front-matter.html.j2")
 # Characters of Markdown per piece at least: a piece costs a process, its fonts and its share of the join
 # (about 0.45 s of CPU on the test book), and 20,000 characters take about 2 s to lay out.
 PIECE_CHARACTERS = 20_000
+# The most pieces a book is laid out in, at once, on any machine: the pieces make the files' bytes (not
+# their pages), which must not depend on the machine's cores; more cores than pieces stay idle.
+PIECES = 4
 
 
-def render(edition: Edition, book: Manuscript, date: str, processes: int = 1) -> tuple[bytes, bytes]:
-    """The print shop's interior (finished by press) and the screen PDF; in up to `processes` pieces laid
-    out at once (stages/pieces.py) when the book is long enough and has the default print templates."""
+def render(edition: Edition, book: Manuscript, date: str) -> tuple[bytes, bytes]:
+    """The print shop's interior (finished by press) and the screen PDF; in up to PIECES pieces laid out at
+    once (stages/pieces.py) when the book is long enough and has the default print templates."""
     from . import pieces   # which imports this module
-    count = min(processes, len(edition.chapters), sum(pieces.sizes(edition)) // PIECE_CHARACTERS)
+    count = min(PIECES, len(edition.chapters), sum(pieces.sizes(edition)) // PIECE_CHARACTERS)
     if count > 1 and not (book.layouts and any((book.layouts / name).exists() for name in PIECE_TEMPLATES)):
         return pieces.render(edition, book, date, count)
     spec = book.print
