@@ -16,7 +16,8 @@ place, each time by going through the list of all the document's notes waiting: 
 chapter of 5,000 notes. Here that list answers from a count of its members (`_Waiting`).
 
 And a long note's lines after its first (notes.split_long, `fn-continued`) give way to the notes called on
-the page they go on over (below, `reported_footnotes`).
+the page they go on over (below, `reported_footnotes`), and on the page of the call to the lines of its
+paragraph that must stay with the call's line (below, `linebox_layout`).
 
 Active only inside `active()`; written for the WeasyPrint version weasyprint_cjk checks.
 """
@@ -29,8 +30,9 @@ from . import weasyprint_cjk   # noqa: F401  (refuses any WeasyPrint but the one
 from ..stages.notes import CONTINUED
 from weasyprint.formatting_structure import build  # noqa: E402
 from weasyprint.layout import LayoutContext  # noqa: E402
+from weasyprint.layout import block as layout_block  # noqa: E402
 from weasyprint.layout import page as layout_page  # noqa: E402
-from weasyprint.layout.block import block_level_layout  # noqa: E402
+from weasyprint.layout.block import block_level_layout, remove_placeholders  # noqa: E402
 
 _weasyprint_update_footnote_area = LayoutContext._update_footnote_area
 _weasyprint_context_init = LayoutContext.__init__
@@ -38,6 +40,7 @@ _weasyprint_layout_footnote = LayoutContext.layout_footnote
 _weasyprint_report_footnote = LayoutContext.report_footnote
 _weasyprint_unlayout_footnote = LayoutContext.unlayout_footnote
 _weasyprint_make_page = layout_page.make_page
+_weasyprint_linebox_layout = layout_block._linebox_layout
 ROUNDING_PX = 0.01
 
 
@@ -68,6 +71,7 @@ class _Waiting(list):
 
 def _context_init(self, *args, **kwargs):
     self._publish_continued, self._publish_gave_way = [], {}   # a long note's lines waiting (below)
+    self._publish_carried, self._publish_limit = set(), None   # (below)
     _weasyprint_context_init(self, *args, **kwargs)
     self.footnotes = _Waiting()
 
@@ -133,7 +137,8 @@ def _set_reported(self, notes) -> None:
 def layout_footnote(self, footnote) -> bool:
     overflow = _weasyprint_layout_footnote(self, footnote)
     if _is_continued(footnote):
-        return overflow or bool(self._publish_continued)   # after a line that waits, not before it
+        over_limit = self._publish_limit is not None and len(_called_here(self)) > self._publish_limit
+        return overflow or over_limit or bool(self._publish_continued)   # after a line that waits, not before it
     gave_way = []   # (index on the page, line), the last line first
     while overflow and (lines := [n for n, note in enumerate(self.current_page_footnotes) if _is_continued(note)]):
         gave_way.append((lines[-1], self.current_page_footnotes.pop(lines[-1])))
@@ -175,7 +180,8 @@ def unlayout_footnote(self, footnote) -> None:
 
 
 def make_page(context, *args, **kwargs):
-    context._publish_gave_way = {}
+    context._publish_gave_way, context._publish_limit = {}, None
+    context._publish_carried = {id(note) for note in context._publish_reported}
     made = _weasyprint_make_page(context, *args, **kwargs)
     context._publish_reported[:0] = context._publish_continued
     context._publish_continued = []
@@ -183,6 +189,51 @@ def make_page(context, *args, **kwargs):
 
 
 _CARRIED = property(_get_reported, _set_reported)
+
+
+# A long note's lines fill the page's foot down to its call's line, and the paragraph's next line may then
+# find no room: the call's line alone on the page is an orphan (or the next a widow), and WeasyPrint moves
+# the paragraph, call and note, to the next page, leaving the page that many lines short (17 in the stress
+# book's zh-Hant). A typesetter ends the note's part on the page a line sooner. So a paragraph that cannot
+# be broken on the page where its long note's lines are is laid out again with one of the long notes'
+# lines called on the page fewer (`_publish_limit`, for the rest of the page), until it can be; if it
+# cannot with none of its note's lines, as WeasyPrint laid it out. Only for the paragraph of the call: one
+# further down, moved whole to the next page, takes no call away (and shortening the note for it would
+# set less of the note beside its call).
+def _called_here(context) -> list:
+    """The long notes' lines on the page whose call is on it (not carried from the page before)."""
+    return [note for note in context.current_page_footnotes
+            if _is_continued(note) and id(note) not in context._publish_carried]
+
+
+def linebox_layout(context, box, index, child, new_children, page_is_empty, absolute_boxes, fixed_boxes, *args):
+    laid, limit = len(new_children), context._publish_limit
+
+    def layout():
+        return _weasyprint_linebox_layout(context, box, index, child, new_children, page_is_empty,
+                                          absolute_boxes, fixed_boxes, *args)
+
+    def undo(result):
+        """As WeasyPrint undoes an aborted paragraph (block_container_layout)."""
+        remove_placeholders(context, new_children[laid:], absolute_boxes, fixed_boxes)
+        for footnote in result[4]:
+            context.unlayout_footnote(footnote)
+        del new_children[laid:]
+
+    def its_lines_on_page(result) -> bool:
+        return any(_is_continued(note) and note in context.current_page_footnotes for note in result[4])
+
+    result = layout()
+    tried = False
+    while result[0] and its_lines_on_page(result):   # result[0]: the paragraph aborted
+        context._publish_limit = len(_called_here(context)) - 1
+        undo(result)
+        result, tried = layout(), True
+    if result[0] and tried:   # even without its note's lines: as WeasyPrint laid it out
+        undo(result)
+        context._publish_limit = limit
+        result = layout()
+    return result
 
 
 def _set_in_column(self, value) -> None:
@@ -208,6 +259,7 @@ def active():
     LayoutContext.report_footnote = report_footnote
     LayoutContext.unlayout_footnote = unlayout_footnote
     layout_page.make_page = make_page
+    layout_block._linebox_layout = linebox_layout
     try:
         yield
     finally:
@@ -219,3 +271,4 @@ def active():
         LayoutContext.report_footnote = _weasyprint_report_footnote
         LayoutContext.unlayout_footnote = _weasyprint_unlayout_footnote
         layout_page.make_page = _weasyprint_make_page
+        layout_block._linebox_layout = _weasyprint_linebox_layout
