@@ -505,7 +505,8 @@ def _align_edges(context, line, available_width, last):
     return _weasyprint_text_align(context, line, available_width, last)
 
 
-def _hyphenated(textbox) -> bool:
+def hyphenated(textbox) -> bool:
+    """Whether WeasyPrint hyphenated the word this text box ends with (and appended its hyphen)."""
     hyphen = textbox.style["hyphenate_character"]
     # WeasyPrint appends the hyphen to the box's text; only span.en sets `hyphens: auto`.
     return textbox.style["hyphens"] == "auto" and bool(hyphen) and textbox.text.endswith(hyphen)
@@ -526,7 +527,7 @@ def draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix):
     """WeasyPrint's, but a hyphenated box's hyphen is left out of the text: its glyph becomes Pango's
     empty glyph (nothing drawn, its advance kept), and where WeasyPrint would have drawn it is left in
     `textbox.hyphen_outline` for draw_text to draw as a shape."""
-    if not _hyphenated(textbox):
+    if not hyphenated(textbox):
         return _weasyprint_draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix)
     text = textbox.pango_layout.text
     at = len(text[:-len(textbox.style["hyphenate_character"])].encode())

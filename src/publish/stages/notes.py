@@ -141,12 +141,9 @@ def _text(box) -> str:
 
 def _added_hyphen(line) -> str:
     """The hyphen WeasyPrint appended to the line's last text box, if it hyphenated a word there."""
+    from ..extensions.weasyprint_cjk import hyphenated   # WeasyPrint's modules load only where they are used
     texts = [box for box in _walk(line) if type(box).__name__ == "TextBox"]
-    if not texts:
-        return ""
-    style, last = texts[-1].style, texts[-1]
-    hyphen = style["hyphenate_character"]
-    return hyphen if style["hyphens"] == "auto" and hyphen and last.text.endswith(hyphen) else ""
+    return texts[-1].style["hyphenate_character"] if texts and hyphenated(texts[-1]) else ""
 
 
 def _note_lines(box) -> list[tuple[int, bool]]:
