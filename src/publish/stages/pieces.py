@@ -1,5 +1,5 @@
-"""Stage 4a, in parallel: an edition's print and screen PDFs laid out in pieces, one process per core, and
-joined into the files one layout of the whole book gives.
+"""Stage 4a, in parallel: an edition's print and screen PDFs laid out in pieces (interior.PIECES), a
+process each, and joined into the files one layout of the whole book gives.
 
 A chapter starts on a recto (layouts/print/book.css.j2), so its layout does not depend on where it starts,
 except for its folios and the contents page's numbers. Each worker lays out a run of chapters (WeasyPrint's
