@@ -60,7 +60,7 @@ def test_a_cold_build_lays_the_book_out_once_and_gives_the_bytes_of_a_second_who
     lay_out = pdf.lay_out
     monkeypatch.setattr(pdf, "lay_out", lambda document, *args, **kwargs: (
         laid_out.append(document.html.count('<section class="chapter"')), lay_out(document, *args, **kwargs))[1])
-    monkeypatch.setattr(interior, "PIECES", 1)   # the whole book in one piece (test_pieces.py: in pieces)
+    monkeypatch.setattr(interior, "PIECE_CHARACTERS", 10**9)   # the whole book in one piece (test_pieces.py: in pieces)
     one = {"formats": ("pdf",), "edition_names": ["zh-Hans"]}   # in this process, where the spy is
     cold = _bytes(build_book(SAMPLE, tmp_path / "cold", **one))
     chapters = len(manuscript.load(SAMPLE).chapters)

@@ -13,6 +13,7 @@ import pikepdf
 import pypdfium2
 import pytest
 
+from conftest import SAMPLE, build_book
 from publish import build
 from publish.stages import edition as editions, interior, manuscript, pieces
 
@@ -20,11 +21,17 @@ ROOT = Path(__file__).resolve().parents[1]
 DATE = "2020-09-13T12:26:40Z"
 
 
-def both(book_dir: Path, name: str, processes: int) -> tuple[tuple[bytes, bytes], tuple[bytes, bytes]]:
-    """The edition's print and screen PDFs from one layout of the whole book, and from pieces."""
+def both(book_dir: Path, name: str, size: int | None) -> tuple[tuple[bytes, bytes], tuple[bytes, bytes]]:
+    """The edition's print and screen PDFs from one layout of the whole book, and from pieces of `size`
+    characters (None: two pieces)."""
     book = manuscript.load(book_dir)
     return (interior.render(editions.make(book, name, build.labels(book), None), book, DATE),
-            pieces.render(editions.make(book, name, build.labels(book), None), book, DATE, processes))
+            pieces.render(*_edition(book_dir, name), DATE, size or _half(book_dir)))
+
+
+def _half(book_dir: Path) -> int:
+    """A piece's characters that lay the book out in two pieces."""
+    return sum(pieces.sizes(_edition(book_dir)[0])) // 2 + 1
 
 
 def pixels(data: bytes) -> list[bytes]:
@@ -117,14 +124,14 @@ def font_programs(pdf: pikepdf.Pdf) -> list[bytes]:
                   and obj.get("/Subtype") == "/OpenType")
 
 
-@pytest.mark.parametrize("book_dir, name, processes", [
-    (ROOT / "tests" / "books" / "sample", "zh-Hans", 2),
-    (ROOT / "tests" / "books" / "sample", "zh-Hant", 3),   # a piece per chapter
-    (ROOT / "manuscript", "zh-Hans", 2),
-    (ROOT / "manuscript", "zh-Hant", 2),
+@pytest.mark.parametrize("book_dir, name, size", [
+    (ROOT / "tests" / "books" / "sample", "zh-Hans", None),
+    (ROOT / "tests" / "books" / "sample", "zh-Hant", 1),   # a piece per chapter
+    (ROOT / "manuscript", "zh-Hans", None),
+    (ROOT / "manuscript", "zh-Hant", None),
 ])
-def test_pieces_draw_the_whole_books_pages(book_dir, name, processes, tmp_path):
-    whole, joined = both(book_dir, name, processes)
+def test_pieces_draw_the_whole_books_pages(book_dir, name, size, tmp_path):
+    whole, joined = both(book_dir, name, size)
     for kind, a_data, b_data in zip(("print", "screen"), whole, joined):
         assert pixels(b_data) == pixels(a_data), kind
         assert text(b_data, tmp_path) == text(a_data, tmp_path), kind
@@ -146,7 +153,7 @@ def test_a_wrong_guess_of_the_front_matters_length_moves_no_folio(monkeypatch):
     whole = interior.render(editions.make(book, "zh-Hans", build.labels(book), None), book, DATE)
     guesses = []
     monkeypatch.setattr(pieces, "_front_pages", lambda *args: guesses.append(1) or 1)
-    joined = pieces.render(editions.make(book, "zh-Hans", build.labels(book), None), book, DATE, 2)
+    joined = pieces.render(editions.make(book, "zh-Hans", build.labels(book), None), book, DATE, _half(SAMPLE))
     assert guesses == [1]
     assert [pixels(data) for data in joined] == [pixels(data) for data in whole]
 
@@ -164,15 +171,16 @@ def test_the_build_lays_a_long_book_out_in_pieces(piece_characters, own_template
     monkeypatch.setattr(interior, "PIECE_CHARACTERS", piece_characters)
     laid_out = []
     lay_out = pieces._lay_out
-    monkeypatch.setattr(pieces, "_lay_out", lambda *args: laid_out.append(args[-1]) or lay_out(*args))
+    monkeypatch.setattr(pieces, "_lay_out", lambda *args: laid_out.append(
+        len(pieces.runs(pieces.sizes(args[0]), args[4]))) or lay_out(*args))   # args: edition, …, size
     build.build(book_dir, tmp_path / "out", formats=("pdf",), edition_names=["zh-Hans"], progress=lambda _: None)
-    assert laid_out == ([min(interior.PIECES, 3)] if in_pieces else [])   # the test book's 3 chapters
+    assert laid_out == ([3] if in_pieces else [])   # the test book's 3 chapters
 
 
-def test_pieces_are_reproducible():
+def test_pieces_are_reproducible_on_any_number_of_cores():
     book = manuscript.load(ROOT / "tests" / "books" / "sample")
-    first, again = (pieces.render(editions.make(book, "zh-Hans", build.labels(book), None), book, DATE, 2)
-                    for _ in range(2))   # the print and the screen PDF
+    first, again = (pieces.render(editions.make(book, "zh-Hans", build.labels(book), None), book, DATE, 1, jobs)
+                    for jobs in (1, 3))   # a piece per chapter   # the print and the screen PDF
     assert first == again
 
 
@@ -220,9 +228,9 @@ def _squeezed(title: str) -> str:
 
 
 def test_a_chapter_that_grows_moves_every_later_folio_and_contents_entry(tmp_path):
-    before, _ = pieces.render(*_edition(_grown_book(tmp_path, 20)), DATE, 5)
+    before, _ = pieces.render(*_edition(_grown_book(tmp_path, 20)), DATE, 1)
     grown_dir = _grown_book(tmp_path, 80)   # three pages more at least: chapter 3 ends on another recto
-    (whole, _), (grown, _) = both(grown_dir, "zh-Hans", 5)   # a piece per chapter: the growth crosses them all
+    (whole, _), (grown, _) = both(grown_dir, "zh-Hans", 1)   # a piece per chapter: the growth crosses them all
     assert pixels(grown) == pixels(whole)
     folios_before, contents_before, opens_before = _folios_and_contents(before, tmp_path)
     folios, contents, opens = _folios_and_contents(grown, tmp_path)
@@ -241,6 +249,42 @@ def test_a_chapter_that_grows_moves_every_later_folio_and_contents_entry(tmp_pat
     assert max(folios) > max(folios_before)
 
 
-def _edition(book_dir: Path):
+def _edition(book_dir: Path, name: str = "zh-Hans"):
     book = manuscript.load(book_dir)
-    return editions.make(book, "zh-Hans", build.labels(book), None), book
+    return editions.make(book, name, build.labels(book), None), book
+
+
+@pytest.mark.parametrize("edit, laid_again", [
+    # A mark changed in chapter 2: its piece alone is laid out again.
+    (lambda chapters: (chapters / "02.md").write_text(
+        (chapters / "02.md").read_text(encoding="utf-8").replace("。", "！", 1), encoding="utf-8"), [1]),
+    # Chapter 3 grows by pages: its piece, and those after it, whose folios move.
+    (lambda chapters: (chapters / "03.md").write_text((chapters / "03.md").read_text(encoding="utf-8") + "".join(
+        f"\n第{n}段增补的文字，使这一章变长，后面各章的页码随之后移。\n" for n in range(80)), encoding="utf-8"),
+     [2, 3, 4]),
+])
+def test_an_edited_book_lays_out_only_the_pieces_it_changed(edit, laid_again, tmp_path, monkeypatch):
+    """The pieces are kept in the build's cache: a build after an edit lays out the edited chapter's piece
+    (and the pieces whose folios it moves) and gives the bytes of a cold build of the edited book."""
+    monkeypatch.setattr(interior, "PIECE_CHARACTERS", 100)   # a piece per chapter
+    book_dir = _grown_book(tmp_path, 0)   # five chapters
+    laid: list[list[str]] = []
+    keep_laid = pieces._Kept.keep_laid
+    monkeypatch.setattr(pieces._Kept, "keep_laid", lambda self, key, piece: (
+        laid.append(sorted(piece.chapters)) if piece.chapters else None, keep_laid(self, key, piece))[1])
+    one = {"formats": ("pdf",), "edition_names": ["zh-Hans"]}   # in this process, where the spy is
+    build_book(book_dir, tmp_path / "out", **one)
+    cold = list(laid)
+    assert len(cold) == 5
+    edit(book_dir / "chapters")
+    laid.clear()
+    warm = build_book(book_dir, tmp_path / "out", **one)
+    assert sorted(laid) == sorted(cold)[laid_again[0]:laid_again[-1] + 1]
+    again = build_book(book_dir, tmp_path / "cold", **one)
+    for kind in ("pdf", "screen"):
+        assert warm[("zh-Hans", kind)].read_bytes() == again[("zh-Hans", kind)].read_bytes(), kind
+    # What the first build kept of the pieces laid out again is gone: each piece's files once, the front
+    # matter's, and the front matter's guess.
+    kept = tmp_path / "out" / ".cache" / "pieces" / "zh-Hans"
+    assert len(list(kept.glob("*.print.pdf"))) == 6
+    assert len(list(kept.glob("*.json"))) == 7

@@ -202,7 +202,8 @@ def _edition(book: manuscript.Manuscript, number: int, name: str, total: int, fo
         from .stages import cover_print, interior as interiors
         date = when.strftime("%Y-%m-%dT%H:%M:%SZ")
         progress(f"{label}: PDF for print and for screen (WeasyPrint, PDF/X and PDF/UA-1)")
-        interior, screen = interiors.render(edition, book, date)
+        # The editions are built at once, each in its own process: they share the cores.
+        interior, screen = interiors.render(edition, book, date, jobs=max(1, (os.cpu_count() or 1) // total))
         progress(f"{label}: PDF cover for print")
         cover_pdf = cover_print.render(edition, book, cover_print.page_count(interior), date)
         for kind, data in (("screen", screen), ("cover", cover_pdf), ("pdf", interior)):

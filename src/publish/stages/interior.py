@@ -68,22 +68,21 @@ def no_body_text() -> PublishError:
 # The templates that know a piece of the book (layouts.Piece): a book's own version of one of them lays
 # the whole book out in one piece.
 PIECE_TEMPLATES = ("print/book.html.j2", "print/front-matter.html.j2")
-# Characters of Markdown per piece at least: a piece costs a process, its fonts and its share of the join
-# (about 0.45 s of CPU on the test book), and 20,000 characters take about 2 s to lay out.
-PIECE_CHARACTERS = 20_000
-# The most pieces a book is laid out in, at once, on any machine: the pieces make the files' bytes (not
-# their pages), which must not depend on the machine's cores. Two: the editions are built at once too,
-# and each piece keeps its pages in memory (four an edition raised the 100k book's peak from 0.55 to 1.44 GB).
-PIECES = 2
+# Characters of Markdown per piece: a piece costs a process, its fonts and its share of the join (about
+# 0.45 s of CPU on the test book), and 50,000 characters take about 5 s to lay out. An edited chapter lays
+# its piece out again, not the book (stages/pieces.py). The pieces make the files' bytes (not their pages),
+# so they depend on the book only, never on the machine.
+PIECE_CHARACTERS = 50_000
 
 
-def render(edition: Edition, book: Manuscript, date: str) -> tuple[bytes, bytes]:
-    """The print shop's interior (finished by press) and the screen PDF; in up to PIECES pieces laid out at
-    once (stages/pieces.py) when the book is long enough and has the default print templates."""
+def render(edition: Edition, book: Manuscript, date: str, jobs: int | None = None) -> tuple[bytes, bytes]:
+    """The print shop's interior (finished by press) and the screen PDF; in pieces of about PIECE_CHARACTERS,
+    `jobs` processes at a time (default: one per core), when the book is long enough and has the default
+    print templates (stages/pieces.py)."""
     from . import pieces   # which imports this module
-    count = min(PIECES, len(edition.chapters), sum(pieces.sizes(edition)) // PIECE_CHARACTERS)
-    if count > 1 and not (book.layouts and any((book.layouts / name).exists() for name in PIECE_TEMPLATES)):
-        return pieces.render(edition, book, date, count)
+    if (len(pieces.runs(pieces.sizes(edition), PIECE_CHARACTERS)) > 1
+            and not (book.layouts and any((book.layouts / name).exists() for name in PIECE_TEMPLATES))):
+        return pieces.render(edition, book, date, PIECE_CHARACTERS, jobs)
     spec = book.print
     stated = last_layout(edition)   # the figures the copyright page being laid out states
     at_foot = book.notes.place == "page"

@@ -144,11 +144,13 @@ def tidy(data: bytes) -> bytes:
         return tidied(pdf)
 
 
-def tidied(pdf: pikepdf.Pdf) -> bytes:
-    """`tidy` of an open PDF (stages/pieces.py joins the screen PDF's pieces into one), saved."""
+def tidied(pdf: pikepdf.Pdf, colour_spaces: bool = True) -> bytes:
+    """`tidy` of an open PDF (stages/pieces.py joins the screen PDF's tidied pieces into one, whose unused
+    colour spaces are gone already: `colour_spaces=False`), saved."""
     name_subsets_by_program(pdf)
     name_images_by_data(pdf)
-    drop_unused_colour_spaces(pdf)
+    if colour_spaces:
+        drop_unused_colour_spaces(pdf)
     map_element_ids(pdf)
     if "/ID" in pdf.trailer:   # WeasyPrint's hashes what it wrote, image names and all: qpdf's, what is saved
         del pdf.trailer["/ID"]

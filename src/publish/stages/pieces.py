@@ -15,10 +15,13 @@ before the next chapter are made as in the whole book; the empty chapter's pages
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import io
+import json
 import math
 import multiprocessing
+import multiprocessing.connection
 import os
 import re
 from dataclasses import dataclass
@@ -26,8 +29,8 @@ from pathlib import Path
 
 import pikepdf
 
-from . import interior, layouts, pdf, pdf_tidy, press
-from .. import processes
+from . import interior, layouts, notes, pdf, pdf_tidy, press
+from .. import cache, output, processes
 from .edition import Edition
 from ..errors import PublishError
 from .imprint import Layout
@@ -51,15 +54,16 @@ def sizes(edition: Edition) -> list[int]:
     return [sum(len(token.content) for token in chapter.tokens) for chapter in edition.chapters]
 
 
-def runs(lengths: list[int], count: int) -> list[tuple[int, ...]]:
-    """Chapter indices in at most `count` consecutive runs of about equal length."""
-    total, done, out, current = sum(lengths) or 1, 0, [], []
-    for index, size in enumerate(lengths):
+def runs(lengths: list[int], size: int) -> list[tuple[int, ...]]:
+    """Chapter indices in consecutive runs, each closed by the chapter that brings it to `size` characters:
+    an edit moves no run's first chapter before its own, so the pieces before it are kept (_Kept)."""
+    out, current, done = [], [], 0
+    for index, length in enumerate(lengths):
         current.append(index)
-        done += size
-        if done >= total * (len(out) + 1) / count and len(out) < count - 1:
+        done += length
+        if done >= size:
             out.append(tuple(current))
-            current = []
+            current, done = [], 0
     if current:
         out.append(tuple(current))
     return out
@@ -136,7 +140,7 @@ def lay_out_piece(edition: Edition, book: Manuscript, piece: Piece, date: str, f
         if piece.front:   # the contents' links lead to the chapters, in other pieces: `join` names their places
             rendered.pages[-1].anchors.update({ident: (0, 0, 0, 0) for ident in piece.pages})
         measured = None if piece.front else _measure(rendered, spec.signature)
-        offset = folio(Laid(len(rendered.pages), measured, footnotes, _chapter_pages(rendered)))
+        offset = folio(Laid(len(rendered.pages), measured, _own(footnotes, document.html), _chapter_pages(rendered)))
         if offset:
             _shift_folios(rendered, captured[0], offset)
 
@@ -146,11 +150,21 @@ def lay_out_piece(edition: Edition, book: Manuscript, piece: Piece, date: str, f
                                         piece=piece)
         try:
             with _layout_context(captured):
-                return pdf.render(document, book.root, date, press.VARIANTS[spec.pdfx], inspect, compress=False,
-                                  screen=True)
+                print_pdf, screen_pdf = pdf.render(document, book.root, date, press.VARIANTS[spec.pdfx], inspect,
+                                                   compress=False, screen=True)
         except interior.Measured as measured:
             footnotes = footnotes if measured.footnotes is None else measured.footnotes
+            continue
+        return press.finish_pages(print_pdf, spec), screen_pdf
     raise interior.too_many_layouts(book)
+
+
+def _own(footnotes: dict, html: str) -> dict:
+    """The entries (marks, long notes' lines) of the notes in `html` only: a piece kept from an earlier
+    build brings back none of another piece's."""
+    own = notes.stated_marks(html)
+    return {kind: {ident: value for ident, value in entries.items() if ident in own}
+            for kind, entries in footnotes.items()}
 
 
 def _measure(rendered, signature: int) -> Layout | None:
@@ -173,68 +187,186 @@ def _worker(conn, parent: int, edition, book, piece, date, footnotes) -> None:
         conn.send(("error", exc))
 
 
-def _receive(conn, worker, kind: str):
-    while not conn.poll(0.2):
-        if not worker.is_alive() and not conn.poll():
-            break
-    try:
-        got, value = conn.recv()
-    except EOFError:
+def _receive(conn, worker) -> tuple[str, object]:
+    """A worker's next message; its error raised here."""
+    if not conn.poll():   # it ended without a word
         worker.join()
-        raise RuntimeError(f"a layout process died with exit code {worker.exitcode}") from None
-    if got == "error":
+        raise RuntimeError(f"a layout process died with exit code {worker.exitcode}")
+    kind, value = conn.recv()
+    if kind == "error":
         raise value
-    assert got == kind, got
-    return value
+    return kind, value
 
 
-def render(edition: Edition, book: Manuscript, date: str, count: int) -> tuple[bytes, bytes]:
+def render(edition: Edition, book: Manuscript, date: str, size: int, jobs: int | None = None) -> tuple[bytes, bytes]:
     """The print shop's interior and the screen PDF, as interior.render makes them from one layout of the
-    whole book, laid out in `count` pieces at once."""
+    whole book, laid out in pieces of about `size` characters (`runs`), `jobs` processes at a time (default: one per core; the pieces,
+    not the processes, make the bytes)."""
     at_foot = book.notes.place == "page"
+    kept = _Kept.folder_of(edition)
     interior_pdf, screen_pdf, stated, footnotes = _lay_out(
-        edition, book, date, interior.last_footnotes(edition) if at_foot else {}, count)
+        edition, book, date, interior.last_footnotes(edition) if at_foot else {}, size, max(1, jobs or os.cpu_count() or 1), kept)
     interior.keep(edition, stated, footnotes if at_foot else None)
-    return press.finish(interior_pdf, book.print, book.print.signature), screen_pdf
+    if kept:
+        kept.prune()
+    return press.finish(interior_pdf, book.print, book.print.signature, pages_finished=True), screen_pdf
 
 
-def _lay_out(edition: Edition, book: Manuscript, date: str, footnotes: dict, count: int,
-            guess: int | None = None) -> tuple[bytes, bytes, Layout, dict]:
+class _Kept:
+    """The pieces of an edition's last builds, in its cache (pieces/NAME/): what a piece reported (Laid,
+    which its first folio does not change) under a key of everything its layout reads, its files under that
+    key and its first folio. A chapter edited lays out its piece alone again; one that grows by a page
+    writes every later piece again (their folios), without laying them out."""
+
+    def __init__(self, folder: Path, fingerprint: str):
+        self.folder, self.fingerprint, self.used = folder, fingerprint, set()
+
+    @classmethod
+    def folder_of(cls, edition: Edition) -> _Kept | None:
+        if not edition.cache:
+            return None
+        return cls(edition.cache / "pieces" / edition.name,
+                   cache.fingerprint(layouts.LAYOUTS, layouts.FONTS))
+
+    def key(self, edition: Edition, book: Manuscript, piece: Piece, date: str, footnotes: dict,
+            record=None) -> str:
+        """Everything the piece's layout reads: its document as first laid out (the notes' marks and lines
+        included), the images it draws, the print spec, the date, the code, layouts and fonts."""
+        per_page = book.notes.place == "page" and book.notes.numbering == "page"
+        document = layouts.render_print(edition, book, press.css_context(book.print), record,
+                                        footnotes.get("marks") if per_page else None, footnotes.get("split"),
+                                        piece=piece)
+        images = [image.path for n in piece.chapters for image in edition.chapters[n].images]
+        return cache.key(self.fingerprint, cache.fingerprint(book_layouts=book.layouts) if book.layouts else "",
+                         document.html, document.base_url, repr(book.print), repr(book.notes), date,
+                         *(path.read_bytes() for path in images),
+                         *(data for _, data in sorted(document.converted.items())))
+
+    def _path(self, name: str) -> Path:
+        self.used.add(name)
+        return self.folder / name
+
+    def laid(self, key: str) -> Laid | None:
+        path = self._path(f"{key}.json")
+        if not path.is_file():
+            return None
+        try:
+            kept = json.loads(path.read_text(encoding="utf-8"))
+            return Laid(kept["pages"], kept["measure"] and Layout(**kept["measure"]), kept["footnotes"],
+                        kept["chapters"])
+        except (ValueError, TypeError, KeyError):   # a damaged file is no layout
+            return None
+
+    def keep_laid(self, key: str, laid: Laid) -> None:
+        output.write_atomic(self._path(f"{key}.json"), json.dumps(dataclasses.asdict(laid), ensure_ascii=False,
+                                                                  sort_keys=True).encode())
+
+    def files(self, key: str, offset: int) -> tuple[bytes, bytes] | None:
+        paths = [self._path(f"{key}.{offset}.{kind}.pdf") for kind in ("print", "screen")]
+        return tuple(path.read_bytes() for path in paths) if all(p.is_file() for p in paths) else None
+
+    def keep_files(self, key: str, offset: int, files: tuple[bytes, bytes]) -> None:
+        for kind, data in zip(("print", "screen"), files):
+            output.write_atomic(self._path(f"{key}.{offset}.{kind}.pdf"), data)
+
+    def prune(self) -> None:
+        """Only what this build read or wrote stays: an edited book does not grow its cache."""
+        for path in self.folder.iterdir() if self.folder.is_dir() else ():
+            if path.name not in self.used:
+                path.unlink(missing_ok=True)
+
+
+# The date of the chapters' pieces: the joined file's metadata is the front matter's (`join`), so their own
+# is dropped, and a build dated by its newest file (build.source_date) need not lay out every chapter anew.
+UNDATED = "2000-01-01T00:00:00Z"
+
+
+def _lay_out(edition: Edition, book: Manuscript, date: str, footnotes: dict, size: int, jobs: int,
+             kept: _Kept | None, guess: int | None = None) -> tuple[bytes, bytes, Layout, dict]:
     """The interior for press.finish, the screen PDF, what the copyright page states, and what the notes
     needed (as interior.render keeps them: `footnotes`, the last build's). The chapters' folios follow the
     front matter's pages as guessed (`guess`, or laid out while the chapters are), so that they are written
-    while the front matter is laid out with its page numbers; all again if it comes out of another length."""
-    chapter_runs = runs(sizes(edition), count)
+    while the front matter is laid out with its page numbers; all again if it comes out of another length.
+
+    Pieces are laid out in order, `jobs` at a time; a piece kept from the last build is not laid out, and
+    not written either if its first folio is the same."""
+    chapter_runs = runs(sizes(edition), size)
+    pieces = [Piece(front=False, chapters=run, more=number < len(chapter_runs) - 1)
+              for number, run in enumerate(chapter_runs)]
+    keys = [kept.key(edition, book, piece, UNDATED, footnotes) if kept else None for piece in pieces]
+    laid: list[Laid | None] = [kept.laid(key) if kept else None for key in keys]
+    files: list[tuple[bytes, bytes] | None] = [None] * len(pieces)
+    offsets: list[int | None] = [None] * len(pieces)
+    running: dict[int, tuple] = {}   # piece -> (process, connection)
     context = multiprocessing.get_context("fork")   # the edition and the book are inherited, not pickled
-    workers = []
+
+    def start(index: int) -> None:
+        parent, child = context.Pipe()
+        worker = context.Process(target=_worker, args=(child, os.getpid(), edition, book, pieces[index], UNDATED,
+                                                       footnotes))
+        worker.start()
+        running[index] = (worker, parent)
+        if offsets[index] is not None:   # kept, but not at this first folio
+            parent.send(offsets[index])
+
+    def startable() -> list[int]:
+        """Pieces to lay out, in order: not kept, or kept but not at the first folio they now have."""
+        return [i for i in range(len(pieces)) if files[i] is None and i not in running
+                and (laid[i] is None or offsets[i] is not None)]
+
     try:
-        for number, run in enumerate(chapter_runs):
-            parent, child = context.Pipe()
-            piece = Piece(front=False, chapters=run, more=number < len(chapter_runs) - 1)
-            worker = context.Process(target=_worker, args=(child, os.getpid(), edition, book, piece, date, footnotes))
-            worker.start()
-            workers.append((worker, parent))
-        guess = _front_pages(edition, book, date) if guess is None else guess
-        laid = [_receive(conn, worker, "laid") for worker, conn in workers]
-        for (worker, conn), before in zip(workers, _starts(guess, laid)):
-            conn.send(before)
-        front, front_pages, layout = _front(edition, book, date, laid, guess)
-        bodies = [_receive(conn, worker, "pdf") for worker, conn in workers]
+        for index in startable()[:jobs]:
+            start(index)
+        guess = _front_pages(edition, book, kept) if guess is None else guess
+        while True:
+            before = guess
+            for index, piece in enumerate(laid):   # each first folio as soon as the pieces before are known
+                if piece is None:
+                    break
+                if offsets[index] is None:
+                    offsets[index] = before
+                    if index in running:   # it reads its folio once it has reported its Laid
+                        running[index][1].send(before)
+                    elif kept:
+                        files[index] = kept.files(keys[index], before)
+                before += piece.pages
+            if all(f is not None for f in files):
+                break
+            for index in startable()[:max(0, jobs - len(running))]:
+                start(index)
+            assert running, "a piece is neither kept nor laid out"
+            ready = multiprocessing.connection.wait([c for _, c in running.values()]
+                                                    + [w.sentinel for w, _ in running.values()])
+            for index, (worker, conn) in list(running.items()):
+                if conn not in ready and worker.sentinel not in ready:
+                    continue
+                kind, value = _receive(conn, worker)
+                if kind == "laid":
+                    laid[index] = value
+                    if kept:
+                        kept.keep_laid(keys[index], value)
+                else:
+                    files[index] = value
+                    if kept:
+                        kept.keep_files(keys[index], offsets[index], value)
+                    worker.join()
+                    del running[index]
+        front, front_pages, layout = _front(edition, book, date, laid, guess, kept)
     except BaseException:   # the others wait for their folios: they are not waited for
-        for worker, _ in workers:
+        for worker, _ in running.values():
             worker.terminate()
         raise
     finally:
-        for worker, _ in workers:
+        for worker, _ in running.values():
             worker.join()
     if front_pages != guess:
-        return _lay_out(edition, book, date, footnotes, count, front_pages)
+        return _lay_out(edition, book, date, footnotes, size, jobs, kept, front_pages)
     merged: dict = {}
     for piece in laid:
         for key, value in piece.footnotes.items():
             merged[key] = {**merged.get(key, {}), **value}
-    return (join([front[0], *(body[0] for body in bodies)]),
-            join([front[1], *(body[1] for body in bodies)], tagged=True), layout, merged)
+    return (join([front[0], *(f[0] for f in files)]), join([front[1], *(f[1] for f in files)], tagged=True),
+            layout, merged)
 
 
 class _Counted(Exception):
@@ -242,16 +374,23 @@ class _Counted(Exception):
         self.pages = pages
 
 
-def _front_pages(edition, book, date) -> int:
+def _front_pages(edition, book, kept: _Kept | None) -> int:
     """The front matter's pages, laid out (not written) while the chapters are, with the figures the last
     build stated and no page numbers yet: the guess `_front` starts from."""
     def folio(front: Laid) -> int:
         raise _Counted(front.pages)
     stated = interior.last_layout(edition)
+    piece = Piece(front=True, pages={c.id: 0 for c in edition.chapters})
+    record = interior.record(edition, book, stated) if stated else None
+    key = kept.key(edition, book, piece, UNDATED, {}, record) if kept else ""
+    known = kept.laid(key) if kept else None
+    if known:
+        return known.pages
     try:
-        lay_out_piece(edition, book, Piece(front=True, pages={c.id: 0 for c in edition.chapters}), date, {}, folio,
-                      interior.record(edition, book, stated) if stated else None)
+        lay_out_piece(edition, book, piece, UNDATED, {}, folio, record)
     except _Counted as counted:
+        if kept:
+            kept.keep_laid(key, Laid(counted.pages, None, {}, {}))
         return counted.pages
     raise AssertionError("the front matter was written without being counted")
 
@@ -265,8 +404,8 @@ def _starts(front_pages: int, laid: list[Laid]) -> list[int]:
     return starts
 
 
-def _front(edition, book, date, laid: list[Laid], guess: int) -> tuple[bytes, int, Layout]:
-    """The front matter's PDF, its pages, and the figures its copyright page states: laid out with the
+def _front(edition, book, date, laid: list[Laid], guess: int, kept: _Kept | None) -> tuple[tuple[bytes, bytes], int, Layout]:
+    """The front matter's PDFs, its pages, and the figures its copyright page states: laid out with the
     contents' page numbers of a guessed length of its own, again if it comes out longer or shorter."""
     first = next((piece.measure for piece in laid if piece.measure), None)
     if first is None:
@@ -278,16 +417,24 @@ def _front(edition, book, date, laid: list[Laid], guess: int) -> tuple[bytes, in
                  for ident, index in piece.chapters.items()}
         total = guess + body
         layout = Layout(total + press.padding(total, book.print.signature), first.chars_per_line, first.lines_per_page)
-        counted = []
+        piece, record = Piece(front=True, pages=pages), interior.record(edition, book, layout)
+        key = kept.key(edition, book, piece, date, {}, record) if kept else ""
+        known = kept.laid(key) if kept else None
+        data = kept.files(key, 0) if known else None
+        if data is None:
+            counted: list[Laid] = []
 
-        def folio(front: Laid) -> int:
-            counted.append(front.pages)
-            return 0
-        data = lay_out_piece(edition, book, Piece(front=True, pages=pages), date, {}, folio,
-                             interior.record(edition, book, layout))
-        if counted[-1] == guess:
+            def folio(front: Laid) -> int:
+                counted.append(front)
+                return 0
+            data = lay_out_piece(edition, book, piece, date, {}, folio, record)
+            known = counted[-1]
+            if kept:
+                kept.keep_laid(key, known)
+                kept.keep_files(key, 0, data)
+        if known.pages == guess:
             return data, guess, layout
-        guess = counted[-1]
+        guess = known.pages
     raise interior.too_many_layouts(book)
 
 
@@ -296,11 +443,14 @@ def _front(edition, book, date, laid: list[Laid], guess: int) -> tuple[bytes, in
 def join(pieces: list[bytes], tagged: bool = False) -> bytes:
     """One PDF of the pieces' pages in order: the first piece's document (metadata, output intent), every
     outline and named destination, each font once (_merge_fonts); `tagged`: one structure tree too
-    (the screen PDF, tidied again by pdf_tidy)."""
+    (the screen PDF, tidied again by pdf_tidy but for its colour spaces: each piece's are, and the joined
+    pages' resources are the union of theirs, as the whole book's are of its pages')."""
     with pikepdf.open(io.BytesIO(pieces[0])) as joined:
+        notes = max(_notes(joined), default=0) if tagged else 0
         for number, data in enumerate(pieces[1:], 1):
             with pikepdf.open(io.BytesIO(data)) as piece:
-                keys = _renumber_structure(piece, _next_key(joined), number) if tagged else []
+                if tagged:
+                    keys, notes = _renumber_structure(piece, _next_key(joined), number, notes)
                 joined.pages.extend(piece.pages)
                 _append_outline(joined, piece)
                 _add_destinations(joined, piece)
@@ -309,8 +459,7 @@ def join(pieces: list[bytes], tagged: bool = False) -> bytes:
         _merge_fonts(joined)
         _share_resources(joined)
         if tagged:
-            _number_notes(joined)
-            return pdf_tidy.tidied(joined)
+            return pdf_tidy.tidied(joined, colour_spaces=False)
         out = io.BytesIO()
         joined.save(out, deterministic_id=True)
     return out.getvalue()
@@ -324,29 +473,47 @@ def _next_key(pdf: pikepdf.Pdf) -> int:
     return max((int(k) for k in numbers[::2]), default=-1) + 1
 
 
-def _renumber_structure(piece: pikepdf.Pdf, offset: int, number: int) -> list[tuple[int, pikepdf.Object]]:
-    """The piece's parent tree keys moved by `offset` (on its pages and annotations), and its table
-    headers' IDs (WeasyPrint's: the table element's object number, the cell's row and column) made its
-    own; returns its parent tree (key, value) pairs."""
+def _identified(pdf: pikepdf.Pdf) -> list[pikepdf.Dictionary]:
+    """The structure elements with an ID: those pdf_tidy.map_element_ids put in the IDTree."""
+    tree = pdf.Root.StructTreeRoot.get("/IDTree")
+    return list(tree.Names)[1::2] if tree is not None else []
+
+
+def _notes(pdf: pikepdf.Pdf) -> list[int]:
+    """The numbers of the Notes' IDs (note-N: weasyprint_ua numbers them in each document, in order)."""
+    return [int(m[1]) for e in _identified(pdf) if (m := NOTE_ID.fullmatch(str(e.ID)))]
+
+
+def _renumber_structure(piece: pikepdf.Pdf, offset: int, number: int,
+                        notes: int) -> tuple[list[tuple[int, pikepdf.Object]], int]:
+    """The piece's parent tree keys moved by `offset` (on its pages and annotations), its Notes numbered on
+    from `notes`, its table headers' IDs (WeasyPrint's: the table element's object number, the cell's row
+    and column) made its own; returns its parent tree (key, value) pairs and the last Note's number."""
     for page in piece.pages:
         if "/StructParents" in page:
             page.StructParents = int(page.StructParents) + offset
         for annotation in page.get("/Annots", []):
             if "/StructParent" in annotation:
                 annotation.StructParent = int(annotation.StructParent) + offset
+    last, headers = notes, False
     renamed = lambda value: pikepdf.String(f"{number}.{value}")   # noqa: E731
-    for element in piece.objects:
-        if isinstance(element, pikepdf.Dictionary) and element.get("/Type") == "/StructElem":
-            if "/ID" in element and TABLE_HEADER.fullmatch(str(element.ID)):
-                element.ID = renamed(element.ID)
-            headers = element.get("/A", {}).get("/Headers") if isinstance(element.get("/A"), pikepdf.Dictionary) else None
-            if headers is not None:
-                element.A.Headers = pikepdf.Array([renamed(h) for h in headers])
+    for element in _identified(piece):
+        if note := NOTE_ID.fullmatch(str(element.ID)):
+            element.ID = pikepdf.String(f"note-{int(note[1]) + notes}")
+            last = max(last, int(note[1]) + notes)
+        elif TABLE_HEADER.fullmatch(str(element.ID)):
+            element.ID = renamed(element.ID)
+            headers = True
+    for element in piece.objects if headers else ():   # the cells that name their headers
+        if isinstance(element, pikepdf.Dictionary) and element.get("/Type") == "/StructElem" \
+                and isinstance(element.get("/A"), pikepdf.Dictionary) and "/Headers" in element.A:
+            element.A.Headers = pikepdf.Array([renamed(h) for h in element.A.Headers])
     numbers = list(piece.Root.StructTreeRoot.ParentTree.Nums)
-    return [(int(k) + offset, v) for k, v in zip(numbers[::2], numbers[1::2])]
+    return [(int(k) + offset, v) for k, v in zip(numbers[::2], numbers[1::2])], last
 
 
 TABLE_HEADER = re.compile(r"\d+-\d+-\d+")
+NOTE_ID = re.compile(r"note-(\d+)")
 
 
 def _append_structure(joined: pikepdf.Pdf, piece: pikepdf.Pdf, keys) -> None:
@@ -359,23 +526,6 @@ def _append_structure(joined: pikepdf.Pdf, piece: pikepdf.Pdf, keys) -> None:
     for key, value in keys:
         nums.append(key)
         nums.append(joined.copy_foreign(value) if value.is_indirect else joined.copy_foreign(piece.make_indirect(value)))
-
-
-def _number_notes(pdf: pikepdf.Pdf) -> None:
-    """The Notes' IDs (weasyprint_ua numbers them in each document) numbered through the joined tree."""
-    count = 0
-
-    def walk(element):
-        nonlocal count
-        if isinstance(element, pikepdf.Dictionary) and element.get("/Type", "/StructElem") == "/StructElem" \
-                and "/S" in element:
-            if element.S == "/Note":
-                count += 1
-                element.ID = pikepdf.String(f"note-{count}")
-            kids = element.get("/K")
-            for kid in (kids if isinstance(kids, pikepdf.Array) else [kids] if kids is not None else []):
-                walk(kid)
-    walk(pdf.Root.StructTreeRoot.K[0])
 
 
 def _add_destinations(joined: pikepdf.Pdf, piece: pikepdf.Pdf) -> None:

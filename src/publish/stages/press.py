@@ -191,36 +191,61 @@ def _without_links(page: pikepdf.Page) -> None:
         del page.obj["/Annots"]
 
 
-def finish(data: bytes, spec: PrintSpec, signature: int, folds: tuple[float, ...] = ()) -> bytes:
+def finish(data: bytes, spec: PrintSpec, signature: int, folds: tuple[float, ...] = (),
+           pages_finished: bool = False) -> bytes:
     """WeasyPrint's PDF/X → the file for the print shop (images CMYK, pages padded to a multiple of
     `signature`, boxes, marks, PDF/X keys, no links, subsets named by their programs, images by their data,
-    no unused colour spaces)."""
+    no unused colour spaces). `pages_finished`: finish_pages did the pages (stages/pieces.py finishes each
+    piece's in its own process)."""
     with pikepdf.open(io.BytesIO(data)) as pdf:
         pdf_tidy.name_images_by_data(pdf)   # before the document ID, which hashes the content streams
         _stable_document_id(pdf)
         _pdfx_identification(pdf, spec)
-        _to_cmyk(pdf, spec)
-        last = pdf.pages[-1]
+        last, registration = pdf.pages[-1], _registration_colour(pdf)
+        if not pages_finished:
+            _finish_pages(pdf, spec, folds, registration)
         for _ in range(padding(len(pdf.pages), signature)):
             # No content stream of its own: qpdf writes an empty one as 0 bytes with /FlateDecode, which
             # Ghostscript reports as "error reading a stream".
             pdf.pages.append(pikepdf.Page(pikepdf.Dictionary(
                 Type=pikepdf.Name.Page, MediaBox=last.MediaBox, TrimBox=last.TrimBox,
                 Resources=pikepdf.Dictionary())))
-        bleed = spec.bleed_mm * MM
-        registration = _registration_colour(pdf)
-        for page in pdf.pages:
-            _without_links(page)
-            if "/ColorSpace" not in page.Resources:
-                page.Resources.ColorSpace = pikepdf.Dictionary()
-            page.Resources.ColorSpace[REGISTRATION] = registration   # WeasyPrint's pages share one dictionary
-            trim = [float(v) for v in page.TrimBox]
-            page.BleedBox = pikepdf.Array([trim[0] - bleed, trim[1] - bleed, trim[2] + bleed, trim[3] + bleed])
-            # The page's own stream leaves its transformation in force: isolate it before the marks.
-            page.contents_add(pdf.make_stream(b"q\n"), prepend=True)
-            page.contents_add(pdf.make_stream(b"Q\n" + _crop_marks(trim, spec, folds)))
+            _finish_page(pdf, pdf.pages[-1], spec, folds, registration)
         pdf_tidy.name_subsets_by_program(pdf)
-        pdf_tidy.drop_unused_colour_spaces(pdf)
         out = io.BytesIO()
         pdf.save(out, deterministic_id=True, compress_streams=True)   # see pdf.render's `compress`
     return out.getvalue()
+
+
+def finish_pages(data: bytes, spec: PrintSpec) -> bytes:
+    """A piece of a print interior (stages/pieces.py), its pages finished as `finish` finishes a whole
+    book's, compressed; `finish(pages_finished=True)` does the rest on the joined file."""
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        _finish_pages(pdf, spec, (), _registration_colour(pdf))
+        out = io.BytesIO()
+        pdf.save(out, compress_streams=True)
+    return out.getvalue()
+
+
+def _finish_pages(pdf: pikepdf.Pdf, spec: PrintSpec, folds: tuple[float, ...], registration: pikepdf.Object) -> None:
+    """Images in CMYK, each page finished, no colour space declared that nothing selects (a padding page
+    selects its marks' only)."""
+    _to_cmyk(pdf, spec)
+    for page in pdf.pages:
+        _finish_page(pdf, page, spec, folds, registration)
+    pdf_tidy.drop_unused_colour_spaces(pdf)
+
+
+def _finish_page(pdf: pikepdf.Pdf, page: pikepdf.Page, spec: PrintSpec, folds: tuple[float, ...],
+                 registration: pikepdf.Object) -> None:
+    """No links, a bleed box, crop marks in the registration colour."""
+    _without_links(page)
+    if "/ColorSpace" not in page.Resources:
+        page.Resources.ColorSpace = pikepdf.Dictionary()
+    page.Resources.ColorSpace[REGISTRATION] = registration   # WeasyPrint's pages share one dictionary
+    trim = [float(v) for v in page.TrimBox]
+    bleed = spec.bleed_mm * MM
+    page.BleedBox = pikepdf.Array([trim[0] - bleed, trim[1] - bleed, trim[2] + bleed, trim[3] + bleed])
+    # The page's own stream leaves its transformation in force: isolate it before the marks.
+    page.contents_add(pdf.make_stream(b"q\n"), prepend=True)
+    page.contents_add(pdf.make_stream(b"Q\n" + _crop_marks(trim, spec, folds)))
