@@ -1,7 +1,7 @@
 """A cold build of one edition, timed stage by stage.
 
-Run by bench/run.py as `python bench/stages.py BOOK OUT HTML_DIR EDITION`, one process per edition at
-the same time, as `publish build` runs them; prints JSON. The pipeline's functions are wrapped with
+Run by bench/run.py as `python bench/stages.py BOOK OUT HTML_DIR EDITION EDITIONS`, one process per
+edition at the same time (EDITIONS of them), as `publish build` runs them; prints JSON. The pipeline's functions are wrapped with
 timers (measurement only, nothing replaced): each stage's time excludes the stages it calls, so the
 stages add up. The whole book's print HTML is saved for the floor measurement.
 """
@@ -19,8 +19,8 @@ import weasyprint
 import weasyprint.document
 
 from publish import build, output
-from publish.stages import (cover, cover_print, edition, epub, fonts, layouts, manuscript, markdown, pdf, pieces,
-                            press, typeset)
+from publish.stages import (cover, cover_print, edition, epub, fonts, interior, layouts, manuscript, markdown, pdf,
+                            pieces, press, typeset)
 
 times: dict[str, dict[str, float]] = {}   # "edition/output" -> stage -> seconds
 state = {"edition": "-", "output": "-"}
@@ -57,7 +57,7 @@ def timed(owner, attr: str, stage, output: str | None = None, whole: bool = Fals
     setattr(owner, attr, wrapper)
 
 
-def main(book: Path, out: Path, html_dir: Path, name: str) -> None:
+def main(book: Path, out: Path, html_dir: Path, name: str, editions: int) -> None:
     html_dir.mkdir(parents=True, exist_ok=True)
 
     def set_edition(book, edition_name, *args, **kwargs):
@@ -85,6 +85,10 @@ def main(book: Path, out: Path, html_dir: Path, name: str) -> None:
     timed(epub, "build", "EPUB")
     timed(output, "write_temporary", "write files")
 
+    # `publish build` shares the cores among the editions it builds at once: so do these processes.
+    render = interior.render
+    interior.render = lambda edition, book, date, jobs=None: render(
+        edition, book, date, max(1, (os.cpu_count() or 1) // editions))
     start = time.perf_counter()
     build.build(book, out, edition_names=[name], progress=lambda _m: None)
     wall = time.perf_counter() - start
@@ -115,4 +119,4 @@ def save_floor_html(book_dir: Path, html_dir: Path, name: str) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4])
+    main(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4], int(sys.argv[5]))

@@ -1,13 +1,14 @@
-"""Stage 4a, in parallel: an edition's print and screen PDFs laid out in pieces (interior.PIECES), a
-process each, and joined into the files one layout of the whole book gives.
+"""Stage 4a, in parallel: an edition's print and screen PDFs laid out in pieces (runs of chapters of about
+interior.PIECE_CHARACTERS), a process each, one per core at a time, and joined into the files one layout of
+the whole book gives; each piece kept in the build's cache, so that an edited chapter lays out its own alone.
 
 A chapter starts on a recto (layouts/print/book.css.j2), so its layout does not depend on where it starts,
 except for its folios and the contents page's numbers. Each worker lays out a run of chapters (WeasyPrint's
-pages cannot cross processes: they hold Pango objects), tells the parent its page count and waits; the
-parent, once it knows every count, lays out the front matter with the contents' page numbers and the
-copyright page's figures, and sends each worker its first folio; each worker then lays out its margin boxes
-again with its folios and writes its pages as a print PDF and a screen PDF; `join` makes one file of each,
-each font once.
+pages cannot cross processes: they hold Pango objects), tells the parent its page count (`Laid`) and waits
+for its first folio, which the parent sends once it knows the pieces before; the worker then lays out its
+margin boxes again with its folios and writes its pages as a print PDF (its pages finished by press) and a
+screen PDF. The parent lays out the front matter with the contents' page numbers and the copyright page's
+figures, and `join` makes one file of each, each font once.
 
 A piece that another follows ends with an empty chapter (`Piece.more`): its last page and the blank verso
 before the next chapter are made as in the whole book; the empty chapter's pages are dropped.
@@ -213,10 +214,10 @@ def render(edition: Edition, book: Manuscript, date: str, size: int, jobs: int |
 
 
 class _Kept:
-    """The pieces of an edition's last builds, in its cache (pieces/NAME/): what a piece reported (Laid,
+    """The pieces of an edition's last build, in its cache (pieces/NAME/): what a piece reported (Laid,
     which its first folio does not change) under a key of everything its layout reads, its files under that
-    key and its first folio. A chapter edited lays out its piece alone again; one that grows by a page
-    writes every later piece again (their folios), without laying them out."""
+    key and its first folio. An edited chapter lays out its piece alone again; one that grows by pages lays
+    out the pieces after it too (their folios move)."""
 
     def __init__(self, folder: Path, fingerprint: str):
         self.folder, self.fingerprint, self.used = folder, fingerprint, set()
@@ -228,13 +229,11 @@ class _Kept:
         return cls(edition.cache / "pieces" / edition.name,
                    cache.fingerprint(layouts.LAYOUTS, layouts.FONTS))
 
-    def key(self, edition: Edition, book: Manuscript, piece: Piece, date: str, footnotes: dict,
-            record=None) -> str:
-        """Everything the piece's layout reads: its document as first laid out (the notes' marks and lines
-        included), the images it draws, the print spec, the date, the code, layouts and fonts."""
-        per_page = book.notes.place == "page" and book.notes.numbering == "page"
-        document = layouts.render_print(edition, book, press.css_context(book.print), record,
-                                        footnotes.get("marks") if per_page else None, footnotes.get("split"),
+    def key(self, edition: Edition, book: Manuscript, piece: Piece, date: str, split: dict, record=None) -> str:
+        """Everything the piece's layout reads: its document (the long notes set line by line: `split`),
+        the images it draws, the print spec, the date, the code, layouts and fonts. Not the notes' marks:
+        the layout gives them (notes.restamp), whatever it starts from."""
+        document = layouts.render_print(edition, book, press.css_context(book.print), record, None, split,
                                         piece=piece)
         images = [image.path for n in piece.chapters for image in edition.chapters[n].images]
         return cache.key(self.fingerprint, cache.fingerprint(book_layouts=book.layouts) if book.layouts else "",
@@ -293,7 +292,7 @@ def _lay_out(edition: Edition, book: Manuscript, date: str, footnotes: dict, siz
     chapter_runs = runs(sizes(edition), size)
     pieces = [Piece(front=False, chapters=run, more=number < len(chapter_runs) - 1)
               for number, run in enumerate(chapter_runs)]
-    keys = [kept.key(edition, book, piece, UNDATED, footnotes) if kept else None for piece in pieces]
+    keys = [kept.key(edition, book, piece, UNDATED, footnotes.get("split", {})) if kept else None for piece in pieces]
     laid: list[Laid | None] = [kept.laid(key) if kept else None for key in keys]
     files: list[tuple[bytes, bytes] | None] = [None] * len(pieces)
     offsets: list[int | None] = [None] * len(pieces)
@@ -343,7 +342,8 @@ def _lay_out(edition: Edition, book: Manuscript, date: str, footnotes: dict, siz
                 kind, value = _receive(conn, worker)
                 if kind == "laid":
                     laid[index] = value
-                    if kept:
+                    if kept:   # under the key of what it was last laid out from: the next build's start
+                        keys[index] = kept.key(edition, book, pieces[index], UNDATED, value.footnotes.get("split", {}))
                         kept.keep_laid(keys[index], value)
                 else:
                     files[index] = value
