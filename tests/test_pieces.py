@@ -30,8 +30,17 @@ def both(book_dir: Path, name: str, size: int | None) -> tuple[tuple[bytes, byte
 
 
 def _half(book_dir: Path) -> int:
-    """A piece's characters that lay the book out in two pieces."""
-    return sum(pieces.sizes(_edition(book_dir)[0])) // 2 + 1
+    """A piece's characters that lay the book out in two pieces (in one, a book of one chapter)."""
+    lengths = pieces.sizes(_edition(book_dir)[0])
+    return next(size for size in range(1, sum(lengths) + 1) if len(pieces.runs(lengths, size)) <= 2)
+
+
+def test_runs_are_closed_by_the_chapter_that_fills_them_and_a_short_last_one_joins_the_one_before():
+    assert pieces.runs([30, 30, 30, 30], 50) == [(0, 1), (2, 3)]
+    assert pieces.runs([30, 30, 20], 50) == [(0, 1, 2)]   # the last run, 20, is under half a piece
+    assert pieces.runs([60, 25, 10, 40], 50) == [(0,), (1, 2, 3)]
+    assert pieces.runs([60, 30], 50) == [(0,), (1,)]
+    assert pieces.runs([10], 50) == [(0,)]
 
 
 def pixels(data: bytes) -> list[bytes]:

@@ -56,8 +56,10 @@ def sizes(edition: Edition) -> list[int]:
 
 
 def runs(lengths: list[int], size: int) -> list[tuple[int, ...]]:
-    """Chapter indices in consecutive runs, each closed by the chapter that brings it to `size` characters:
-    an edit moves no run's first chapter before its own, so the pieces before it are kept (_Kept)."""
+    """Chapter indices in consecutive runs, each closed by the chapter that brings it to `size` characters,
+    the last joining the run before if it is shorter than half of that (a process for little work, and
+    the last to finish): an edit moves no run's first chapter before its own, so the pieces before it are
+    kept (_Kept)."""
     out, current, done = [], [], 0
     for index, length in enumerate(lengths):
         current.append(index)
@@ -65,7 +67,9 @@ def runs(lengths: list[int], size: int) -> list[tuple[int, ...]]:
         if done >= size:
             out.append(tuple(current))
             current, done = [], 0
-    if current:
+    if current and out and done < size / 2:
+        out[-1] += tuple(current)
+    elif current:
         out.append(tuple(current))
     return out
 
