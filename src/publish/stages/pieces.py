@@ -205,12 +205,13 @@ def _receive(conn, worker) -> tuple[str, object]:
 
 def render(edition: Edition, book: Manuscript, date: str, size: int, jobs: int | None = None) -> tuple[bytes, bytes]:
     """The print shop's interior and the screen PDF, as interior.render makes them from one layout of the
-    whole book, laid out in pieces of about `size` characters (`runs`), `jobs` processes at a time (default: one per core; the pieces,
-    not the processes, make the bytes)."""
+    whole book, laid out in pieces of about `size` characters (`runs`), `jobs` processes at a time
+    (default: one per core; the pieces, not the processes, make the bytes)."""
     at_foot = book.notes.place == "page"
     kept = _Kept.folder_of(edition)
     interior_pdf, screen_pdf, stated, footnotes = _lay_out(
-        edition, book, date, interior.last_footnotes(edition) if at_foot else {}, size, max(1, jobs or os.cpu_count() or 1), kept)
+        edition, book, date, interior.last_footnotes(edition) if at_foot else {}, size,
+        max(1, jobs or os.cpu_count() or 1), kept)
     interior.keep(edition, stated, footnotes if at_foot else None)
     if kept:
         kept.prune()
@@ -408,7 +409,8 @@ def _starts(front_pages: int, laid: list[Laid]) -> list[int]:
     return starts
 
 
-def _front(edition, book, date, laid: list[Laid], guess: int, kept: _Kept | None) -> tuple[tuple[bytes, bytes], int, Layout]:
+def _front(edition, book, date, laid: list[Laid], guess: int,
+           kept: _Kept | None) -> tuple[tuple[bytes, bytes], int, Layout]:
     """The front matter's PDFs, its pages, and the figures its copyright page states: laid out with the
     contents' page numbers of a guessed length of its own, again if it comes out longer or shorter."""
     first = next((piece.measure for piece in laid if piece.measure), None)
