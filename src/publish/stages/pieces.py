@@ -208,7 +208,7 @@ def render(edition: Edition, book: Manuscript, date: str, size: int, jobs: int |
     whole book, laid out in pieces of about `size` characters (`runs`), `jobs` processes at a time
     (default: one per core; the pieces, not the processes, make the bytes)."""
     at_foot = book.notes.place == "page"
-    kept = _Kept.folder_of(edition)
+    kept = _Kept.folder_of(edition, book)
     interior_pdf, screen_pdf, stated, footnotes = _lay_out(
         edition, book, date, interior.last_footnotes(edition) if at_foot else {}, size,
         max(1, jobs or os.cpu_count() or 1), kept)
@@ -228,11 +228,13 @@ class _Kept:
         self.folder, self.fingerprint, self.used = folder, fingerprint, set()
 
     @classmethod
-    def folder_of(cls, edition: Edition) -> _Kept | None:
+    def folder_of(cls, edition: Edition, book: Manuscript) -> _Kept | None:
+        """The edition's kept pieces, with the fingerprint of the code, layouts and fonts (the book's own
+        layouts too) their keys share; None without a cache."""
         if not edition.cache:
             return None
         return cls(edition.cache / "pieces" / edition.name,
-                   cache.fingerprint(layouts.LAYOUTS, layouts.FONTS))
+                   cache.fingerprint(layouts.LAYOUTS, layouts.FONTS, book_layouts=book.layouts))
 
     def key(self, edition: Edition, book: Manuscript, piece: Piece, date: str, split: dict, record=None) -> str:
         """Everything the piece's layout reads: its document (the long notes set line by line: `split`),
@@ -241,8 +243,7 @@ class _Kept:
         document = layouts.render_print(edition, book, press.css_context(book.print), record, None, split,
                                         piece=piece)
         images = [image.path for n in piece.chapters for image in edition.chapters[n].images]
-        return cache.key(self.fingerprint, cache.fingerprint(book_layouts=book.layouts) if book.layouts else "",
-                         document.html, document.base_url, repr(book.print), repr(book.notes), date,
+        return cache.key(self.fingerprint, document.html, document.base_url, repr(book.print), repr(book.notes), date,
                          *(path.read_bytes() for path in images),
                          *(data for _, data in sorted(document.converted.items())))
 
