@@ -109,7 +109,7 @@ def save_floor_html(book_dir: Path, html_dir: Path, name: str) -> None:
         whole = edition.make(book, name, build.labels(book), None)
         typeset_stage = typeset.typeset
         if label == "unmarked":
-            typeset.typeset = lambda html, script, vertical=False: html
+            typeset.typeset = lambda html, script, vertical=False, pdf=False: html
         try:
             document = layouts.render_print(whole, book, press.css_context(book.print))
         finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import html
 import importlib
+import io
 import re
 import shutil
 import xml.etree.ElementTree as ElementTree
@@ -102,9 +103,11 @@ def test_the_rules_had_something_to_measure(pdfs, case):
 def test_without_typeset_titles_rule_12_fails(tmp_path, monkeypatch):
     """The stress book with its titles set as plain text, as before the layouts typeset them: no
     Han–digit gap in the contents, running heads and copyright page, a pair of marks 2 em in the contents,
-    and headings broken line by line."""
+    and headings broken line by line. (The PDF's layout halves a pair's mark from the text itself: that
+    is switched off too.)"""
     monkeypatch.setattr(typeset, "title", lambda text, script, vertical=False, phrases=True: html.escape(text))
     monkeypatch.setattr(typeset, "_phrases", lambda text: [])
+    monkeypatch.setattr(weasyprint_cjk, "_pair_halves", lambda text: frozenset())
     built = build_book(write_stress_book(tmp_path / "book"), tmp_path / "out", formats=("pdf",),
                        edition_names=["zh-Hans"])
     rule = proof.measure(built["zh-Hans", "pdf"]).rules[-1]
@@ -336,7 +339,7 @@ def test_without_the_extension_and_markup_the_proof_fails(tmp_path, monkeypatch)
     """The proof sees what plain WeasyPrint does to this book."""
     loaded = manuscript.load(MANUSCRIPT)
     edition = editions.make(loaded, "zh-Hans", pipeline.labels(loaded))
-    monkeypatch.setattr(typeset, "typeset", lambda chapter_html, script, vertical=False: chapter_html)
+    monkeypatch.setattr(typeset, "typeset", lambda chapter_html, script, vertical=False, pdf=False: chapter_html)
     monkeypatch.setattr(weasyprint_cjk, "active", contextlib.nullcontext)
     path = tmp_path / "plain.pdf"
     path.write_bytes(pdf.render(layouts.render_print(edition, loaded), loaded.root))
@@ -442,6 +445,48 @@ def test_halt_on_the_first_mark_of_a_pair_and_quotations_open_to_breaks():
     assert '<span class="q">“放管服”</span>' in out
 
 
+def test_the_pdfs_html_leaves_halves_and_quotation_breaks_to_the_layout():
+    out = typeset.typeset("<p>是“夺取大城市之创例”。石家庄，“放管服”改革1947年</p>", "Hans", pdf=True)
+    assert "halt" not in out and 'class="q"' not in out
+    assert '革<span class="hl l r">1947</span>年' in out
+
+
+def _lines_laid_out(text: str, monkeypatch=None, **patches) -> list[tuple[str, list[float]]]:
+    """`text` laid out by WeasyPrint with weasyprint_cjk, 10 em to a line, ragged right; each line's text
+    and its characters' left edges in ems, read on the PDF. `patches`: weasyprint_cjk's names replaced."""
+    for name, value in patches.items():
+        monkeypatch.setattr(weasyprint_cjk, name, value)
+    font = (ROOT / "fonts" / "NotoSerifCJKsc-Regular.otf").as_uri()
+    page = (f'<style>@font-face {{ font-family: B; src: url("{font}"); }} @page {{ size: 200px 200px; margin: 0 }}'
+            f'p {{ font: 10px B; width: 100px; margin: 0 }}</style><p lang="zh-Hans">{html.escape(text)}</p>')
+    with weasyprint_cjk.active():
+        data = weasyprint.HTML(string=page).write_pdf()
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        chars = pdf.pages[0].chars
+    rows: dict[float, list] = {}
+    for c in chars:
+        rows.setdefault(round(c["top"]), []).append(c)
+    em = 10 * 0.75     # pt
+    return [("".join(c["text"] for c in row), [c["x0"] / em for c in row]) for _, row in sorted(rows.items())]
+
+
+def test_the_layout_halves_a_pairs_mark_and_breaks_beside_quotation_marks_from_the_text(monkeypatch):
+    """The PDF's HTML has no span for either (typeset `pdf`): the extension reads them from the text."""
+    text = "一二三四五六七八九“十一二三”，四五六"
+    lines = _lines_laid_out(text)
+    assert [line for line, _ in lines] == ["一二三四五六七八九", "“十一二三”，四五六"]   # the marks as written
+    second = lines[1][1]
+    assert second[6] - second[5] == pytest.approx(0.5, abs=0.01)       # ”， : the closing quotation mark halved
+    assert second[7] - second[6] == pytest.approx(1.0, abs=0.01)
+    # Negative controls: Pango alone allows no break before “, and the marks stay full width unhalved.
+    unbroken = _lines_laid_out(text, monkeypatch, QUOTES_AS_BRACKETS=str.maketrans("", ""),
+                               _pair_halves=lambda text: frozenset())
+    assert unbroken[0][0] == "一二三四五六七八"
+    assert "”，" in unbroken[1][0]
+    at = unbroken[1][0].index("”，")
+    assert unbroken[1][1][at + 1] - unbroken[1][1][at] == pytest.approx(1.0, abs=0.01)
+
+
 def test_traditional_marks_stay_full_width():
     out = typeset.typeset("<p>是「奪取大城市之創例」。石家莊，「放管服」改革1947年</p>", "Hant")
     assert "halt" not in out and 'class="q"' not in out
@@ -527,14 +572,17 @@ def test_clreq_breaks_at_element_boundaries(before, after, verdict):
 def test_the_extension_is_active_only_while_rendering():
     from weasyprint.layout import inline
 
+    from weasyprint.text import line_break
+
     original = (inline.justify_line, inline.can_break_text, inline.split_inline_box, inline.text_align,
-                inline.split_first_line)
+                inline.split_first_line, line_break.first_line_metrics, line_break.Layout.set_text)
     with weasyprint_cjk.active():
         assert inline.justify_line is weasyprint_cjk.justify_line
         assert inline.split_inline_box is weasyprint_cjk.split_inline_box
         assert inline.split_first_line is weasyprint_cjk.split_first_line
+        assert line_break.Layout.set_text is weasyprint_cjk.set_text
     assert (inline.justify_line, inline.can_break_text, inline.split_inline_box, inline.text_align,
-            inline.split_first_line) == original
+            inline.split_first_line, line_break.first_line_metrics, line_break.Layout.set_text) == original
 
 
 def test_the_extension_refuses_another_weasyprint(monkeypatch):

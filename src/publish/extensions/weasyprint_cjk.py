@@ -2,14 +2,16 @@
 breaks clreq allows beside “ ”, and no Han–Latin gap at a line's edge.
 
 WeasyPrint 70 justifies only at spaces, and Pango allows no break on either side of “ ” (Unicode
-class QU). Each justified line is fitted the way that moves it least (clreq 3.1.7, line adjustment):
+class QU). In Simplified Chinese text the first mark of each pair is set half width (`halt`) and a line
+may break beside a quotation mark as clreq allows, from the text itself, not from an element per mark:
+an element is an inline box, and the boxes cost WeasyPrint more than all the rest (typeset.py `pdf`). Each justified line is fitted the way that moves it least (clreq 3.1.7, line adjustment):
 stretched as laid out, or taking the next unit and squeezing its marks (zh-Hans: half width with the
 font's `halt`, line-end mark first, then pairs, then single marks) or hanging its line-end mark
 (Traditional text, whose marks stay full width in the body); a line that neither way avoids gaps too
 wide for even colour before an address breaks inside the address's next segment. Active only inside
 `active()`; it replaces five functions of WeasyPrint's inline layout (can_break_text,
-split_first_line, split_inline_box, justify_line, text_align) and draw_text with draw_first_line (a
-hyphenated word copies whole), so it is written for, and checked against, one exact WeasyPrint version.
+split_first_line, split_inline_box, justify_line, text_align), two of its text layout (Layout.set_text,
+first_line_metrics) and draw_text with draw_first_line (a hyphenated word copies whole), so it is written for, and checked against, one exact WeasyPrint version.
 """
 from __future__ import annotations
 
@@ -22,7 +24,8 @@ import pyphen
 import weasyprint
 
 from ..errors import PublishError
-from ..stages.typeset import CLOSING, OPENING   # the marks a line may squeeze (zh-Hans) or end with hung (zh-Hant)
+# The marks a line may squeeze (zh-Hans) or end with hung (zh-Hant); the pairs' marks set half width.
+from ..stages.typeset import CLOSING, OPENING, halted_marks
 
 WEASYPRINT_VERSION = "70.0"
 if weasyprint.__version__ != WEASYPRINT_VERSION:
@@ -38,7 +41,7 @@ from weasyprint.formatting_structure import boxes  # noqa: E402
 from weasyprint.layout import inline  # noqa: E402
 from weasyprint.text import line_break  # noqa: E402
 from weasyprint.text.ffi import FROM_UNITS, TO_UNITS, ffi, pango  # noqa: E402
-from weasyprint.text.fonts import get_hb_object_data  # noqa: E402
+from weasyprint.text.fonts import font_features, get_hb_object_data  # noqa: E402
 
 # Characters of a Chinese line that take inter-character spacing: Han, CJK and full-width marks.
 CJK = re.compile("[\u2014\u2018\u2019\u201c\u201d\u2026\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff"
@@ -109,6 +112,8 @@ def clreq_break(before: str, after: str) -> bool | None:
 
 _pango_can_break_text = line_break.can_break_text
 _weasyprint_split_first_line = inline.split_first_line
+_weasyprint_first_line_metrics = line_break.first_line_metrics
+_weasyprint_set_text = line_break.Layout.set_text
 _weasyprint_split_inline_box = inline.split_inline_box
 _weasyprint_justify_line = inline.justify_line
 _weasyprint_text_align = inline.text_align
@@ -135,11 +140,36 @@ def _breaking_inside(box, breaks=None):
         _inside_addresses.update(saved)
 
 
+# Pango breaks a line beside 「 」 『 』 as clreq allows beside “ ” ‘ ’ (Unicode's OP and CL, not QU), and the
+# fonts set both alike (an em, half with `halt`): a text is broken with its quotation marks read as these,
+# then laid out as it is (first_line_metrics).
+QUOTES_AS_BRACKETS = str.maketrans("“”‘’", "「」『』")
+QUOTES = re.compile("[“”‘’]")
+# The text split_first_line is breaking, as it is and as broken (its quotation marks read as brackets):
+# Layout.set_text halves the pairs' marks of a part of it as the whole text does (a line-end mark whose
+# partner starts the next line stays half, until justify_line sees the room to set it whole).
+_splitting = {"text": None, "broken": None}
+# The layout of the last text split_first_line broke, and the text after the break: split_inline_box
+# reads on it whether a line could take more (_may_take_more).
+_last_break = {"layout": None, "rest": ""}
+
+
 def split_first_line(text, style, context, max_width, justification_spacing, is_line_start=True, minimum=False):
-    """An address segment that overflows the line, while split_inline_box allows it, keeps the longest
-    of its `address_breaks` that fits."""
-    result = _weasyprint_split_first_line(text, style, context, max_width, justification_spacing,
-                                          is_line_start, minimum)
+    """Breaks beside quotation marks in Chinese text (QUOTES_AS_BRACKETS). An address segment that
+    overflows the line, while split_inline_box allows it, keeps the longest of its `address_breaks`
+    that fits."""
+    broken = text
+    if style["hyphens"] != "auto" and _chinese(style) and QUOTES.search(text):
+        broken = text.translate(QUOTES_AS_BRACKETS)
+    saved = dict(_splitting)
+    _splitting.update(text=text, broken=broken)
+    try:
+        result = _weasyprint_split_first_line(broken, style, context, max_width, justification_spacing,
+                                              is_line_start, minimum)
+    finally:
+        _splitting.update(saved)
+    if result[2] is not None:
+        _last_break.update(layout=result[0], rest=text.encode()[result[2]:].decode())
     breaks, width = _inside_addresses["breaks"], result[3]
     if not breaks or not _inside_addresses["address"] or max_width is None or width <= max_width:
         return result
@@ -153,11 +183,88 @@ def split_first_line(text, style, context, max_width, justification_spacing, is_
     return result
 
 
+def first_line_metrics(first_line, text, layout, resume_at, space_collapse, style, hyphenated=False,
+                       hyphenation_character=None):
+    """WeasyPrint's, on the text as it is where split_first_line broke it with quotation marks read as
+    brackets: the layout takes the quotation marks back (their widths are the brackets')."""
+    real, broken = _splitting["text"], _splitting["broken"]
+    if broken is not real and broken.startswith(text):
+        text = real[:len(text)]
+        if not resume_at:      # WeasyPrint sets the first line's text only when it breaks
+            layout.set_text(text)
+            first_line, _ = layout.get_first_line()
+    return _weasyprint_first_line_metrics(first_line, text, layout, resume_at, space_collapse, style, hyphenated,
+                                          hyphenation_character)
+
+
 def can_break_text(text, lang):
     # WeasyPrint asks with the two characters either side of an element boundary.
     if text and len(text) == 2 and (verdict := clreq_break(text[0], text[1])) is not None:
         return verdict
     return _pango_can_break_text(text, lang)
+
+
+def _chinese(style) -> bool:
+    return (style["lang"] or "").lower().startswith("zh")
+
+
+def _halving(style, justification) -> bool:
+    """Whether a text in `style` has its pairs' marks halved: Simplified Chinese, and no spacing for
+    WeasyPrint's set_text to carry as attributes of its own."""
+    return (_chinese(style) and not _traditional(style) and style["letter_spacing"] in ("normal", 0)
+            and not style["word_spacing"] + justification and style["overflow_wrap"] == "normal")
+
+
+def _pair_halves(text) -> frozenset[int]:
+    """The marks of `text` to set half width: typeset.halted_marks of the text split_first_line is
+    breaking, when `text` starts it, else of `text` alone."""
+    source = text
+    for whole in (_splitting["text"], _splitting["broken"]):
+        if whole is not None and whole.startswith(text):
+            source = whole[:len(text) + 2]     # a pair's second unit (…… ——) is two characters
+            break
+    return frozenset(i for i in halted_marks(source) if i < len(text))
+
+
+def _insert_halves(attributes, text, indices) -> None:
+    for index in sorted(indices):
+        # The font's own half-width metrics (halt); inserted, not changed, so that Pango adds it to
+        # the style's features instead of replacing them.
+        halve = pango.pango_attr_font_features_new(b"halt 1")
+        halve.start_index = len(text[:index].encode())
+        halve.end_index = len(text[:index + 1].encode())
+        pango.pango_attr_list_insert(attributes, halve)
+
+
+def _style_attributes(style):
+    """The attributes Layout.setup gives a layout: the style's font features, or none."""
+    features = font_features(
+        style["font_kerning"], style["font_variant_ligatures"], style["font_variant_position"],
+        style["font_variant_caps"], style["font_variant_numeric"], style["font_variant_alternates"],
+        style["font_variant_east_asian"], style["font_feature_settings"])
+    if not features:
+        return ffi.NULL
+    attributes = ffi.gc(pango.pango_attr_list_new(), pango.pango_attr_list_unref)
+    pango.pango_attr_list_insert(attributes, pango.pango_attr_font_features_new(
+        ",".join(f"{key} {value}" for key, value in features.items()).encode()))
+    return attributes
+
+
+def set_text(self, text, justify=False):
+    """WeasyPrint's Layout.set_text, with the pairs' marks halved (`halves`: their indices): as in the
+    text being broken (_pair_halves), or, for the text set again (drawing), as they were."""
+    kept = self.__dict__.get("halves") if text == self.__dict__.get("text") else None
+    if self.__dict__.get("halves"):     # the attributes hold another text's halves: back to the style's
+        pango.pango_layout_set_attributes(self.layout, _style_attributes(self.style))
+    _weasyprint_set_text(self, text, justify)
+    halving = _halving(self.style, self.justification_spacing if justify else 0)
+    self.halves = (kept if kept is not None else _pair_halves(self.text)) if halving else frozenset()
+    if self.halves:
+        attributes = pango.pango_layout_get_attributes(self.layout)
+        if attributes == ffi.NULL:
+            attributes = ffi.gc(pango.pango_attr_list_new(), pango.pango_attr_list_unref)
+        _insert_halves(attributes, self.text, self.halves)
+        pango.pango_layout_set_attributes(self.layout, attributes)
 
 
 class SpacedLayout(line_break.Layout):
@@ -167,24 +274,23 @@ class SpacedLayout(line_break.Layout):
 
     def __init__(self, style, spacing, halve=frozenset()):
         self.spacing = spacing
-        self.halve = halve      # indices of the marks set half width
+        self.halves = halve      # indices of the marks set half width
         super().__init__(style)
 
     def set_text(self, text, justify=False):
-        super().set_text(text, justify)
+        _weasyprint_set_text(self, text, justify)
         attributes = pango.pango_layout_get_attributes(self.layout)
         if attributes == ffi.NULL:
             attributes = ffi.gc(pango.pango_attr_list_new(), pango.pango_attr_list_unref)
         attribute = pango.pango_attr_letter_spacing_new(round(self.spacing * TO_UNITS))
         attribute.start_index, attribute.end_index = 0, len(self.text.encode())
         pango.pango_attr_list_change(attributes, attribute)
-        for index in sorted(self.halve):
-            # The font's own half-width metrics (halt) for a squeezed mark; inserted, not changed,
-            # so that Pango adds it to the style's features instead of replacing them.
-            halve = pango.pango_attr_font_features_new(b"halt 1")
-            halve.start_index = len(self.text[:index].encode())
-            halve.end_index = len(self.text[:index + 1].encode())
-            pango.pango_attr_list_insert(attributes, halve)
+        for index in _unspaced(self.text, self.halves):
+            attribute = pango.pango_attr_letter_spacing_new(0)
+            attribute.start_index = len(self.text[:index].encode())
+            attribute.end_index = len(self.text[:index + 1].encode())
+            pango.pango_attr_list_change(attributes, attribute)
+        _insert_halves(attributes, self.text, self.halves)
         pango.pango_layout_set_attributes(self.layout, attributes)
 
 
@@ -197,15 +303,38 @@ def _text_boxes(box):
                 yield from _text_boxes(child)
 
 
-def _gaps(box, latin=False) -> int:
-    """Gaps between the characters of a Chinese box that take spacing (none inside a halved pair,
-    1.5 em), or with `latin` of a Latin box."""
-    return len(box.text) - 1 if bool(CJK.search(box.text)) != latin and not _halted(box) else 0
+def _gaps(box, latin=False) -> float:
+    """Gaps between the characters of a Chinese box that take spacing, or with `latin` of a Latin box.
+    Pango puts half a character's letter-spacing before it and half after (none before the first, none
+    after the last): a gap beside an unspaced character takes half."""
+    if bool(CJK.search(box.text)) == latin:
+        return 0
+    unspaced = _unspaced(box.text, _halves(box))
+    if not unspaced:
+        return len(box.text) - 1
+    return sum(((k - 1 not in unspaced) + (k not in unspaced)) / 2 for k in range(1, len(box.text)))
+
+
+def _unspaced(text, halves) -> set[int]:
+    """The characters of `text` that take no letter-spacing: two marks side by side, one of them halved,
+    so that a halved pair keeps its 1.5 em."""
+    return {i for h in halves for k in (h, h + 1) if 0 < k < len(text)
+            and text[k] in MARKS and text[k - 1] in MARKS for i in (k - 1, k)}
 
 
 def _halted(box) -> bool:
+    """Whether the whole box is set half width (a typeset `halt` span: the layouts' titles)."""
     features = box.style["font_feature_settings"]
     return features != "normal" and dict(features).get("halt", 0) != 0
+
+
+def _halves(box) -> frozenset[int]:
+    """The indices of the box's marks set half width: a pair's (Layout.set_text), a squeezed line's
+    (`box.halve`, from _squeeze and justify_line), or all of a `halt` span's."""
+    if _halted(box):
+        return frozenset(range(len(box.text)))
+    halve = box.__dict__.get("halve")
+    return halve if halve is not None else getattr(box.pango_layout, "halves", frozenset())
 
 
 def _junctions(texts, latin=False) -> list[int]:
@@ -214,7 +343,7 @@ def _junctions(texts, latin=False) -> list[int]:
     URL's segments); not beside a halved mark, whose pair must keep its 1.5 em, nor between Han and
     Latin, whose gap is its margin."""
     return [id(b) for a, b in zip(texts, texts[1:])
-            if a.text and b.text and not _halted(a) and not _halted(b)
+            if a.text and b.text and len(a.text) - 1 not in _halves(a) and 0 not in _halves(b)
             and bool(CJK.match(a.text[-1])) != latin and bool(CJK.match(b.text[0])) != latin]
 
 
@@ -225,12 +354,15 @@ def _spread(box, spacing, x_advance, junctions, unhalt=None, latin=0.0):
     if isinstance(box, boxes.TextBox):
         x_advance += junctions.get(id(box), 0)
         box.position_x += x_advance
-        if box is unhalt:
+        if box is unhalt and _halted(box):
             box.style = box.style.copy()
             box.style["font_feature_settings"] = "normal"
+        elif box is unhalt:
+            box.halve = _halves(box) - {len(box.text) - 1}
         own = spacing if _gaps(box) else latin if _gaps(box, latin=True) else 0
-        if own or _gaps(box) or box is unhalt or getattr(box, "halve", None):
-            layout = SpacedLayout(box.style, own, getattr(box, "halve", frozenset()))
+        halves = _halves(box)
+        if own or _gaps(box) or box is unhalt or halves != getattr(box.pango_layout, "halves", frozenset()):
+            layout = SpacedLayout(box.style, own, halves)
             layout.set_text(box.text)
             line, _ = layout.get_first_line()
             width, _ = line_break.line_size(line, box.style)
@@ -333,9 +465,11 @@ def split_inline_box(context, box, position_x, max_x, bottom_space, skip_stack, 
         room = em
     else:
         room = extra if not overstretched else max(extra, em / 2 * (len(_compressible(texts)) + 1))
-    retried = tuple([] for _ in collected)
-    again = lay_out(max_x + room, retried)
-    end = _fitted_end(line, again[0], width, room, overstretched, hang, em)
+    end = None
+    if _may_take_more(texts, extra, hang, em):
+        retried = tuple([] for _ in collected)
+        again = lay_out(max_x + room, retried)
+        end = _fitted_end(line, again[0], width, room, overstretched, hang, em)
     if end is not None:
         again[0].cjk_end = end
     elif not overstretched or _spacing(texts, extra, gaps, em)[0] <= MAX_COLOUR_GAP_EM * em:
@@ -354,6 +488,50 @@ def split_inline_box(context, box, position_x, max_x, bottom_space, skip_stack, 
         del items[count_before:]
         items.extend(replacement)
     return again
+
+
+def _units(text):
+    """The units a line may take from the start of `text` (no break inside: a character and the marks that
+    may not start a line after it, or that it may not end one with), as (characters, marks, closing marks,
+    last character); None where a unit holds anything but Chinese characters and marks, whose widths are
+    not an em each."""
+    i = 0
+    while i < len(text):
+        j = i + 1
+        while j < len(text) and (text[j] in NO_LINE_START or text[j - 1] in NO_LINE_END):
+            j += 1
+        unit = text[i:j]
+        if not all(CJK.match(c) for c in unit):
+            yield None
+            return
+        yield len(unit), sum(c in MARKS for c in unit), sum(c in CLOSING for c in unit), unit[-1]
+        i = j
+
+
+def _may_take_more(texts, extra, hang, em) -> bool:
+    """Whether the line could take the next unit, its last mark hung (`hang`) or its marks squeezed, read
+    on the text after the line's break: False spares split_inline_box a second layout of the line that
+    _fitted_end would refuse. True when that text is not known, or not all Chinese."""
+    last = texts[-1] if texts else None
+    if last is None or last.pango_layout is not _last_break["layout"]:
+        return True
+    taken = 0
+    for unit in _units(_last_break["rest"][:16]):
+        if unit is None:
+            return True
+        chars, marks, closing, end = unit
+        if hang:
+            # The unit's last mark hangs past the edge: the rest of what the line takes fits in `extra`.
+            if end in CLOSING and (taken + chars - 1) * em <= extra + 0.01:
+                return True
+            taken += chars
+            if (taken - 1) * em > extra:
+                return False
+            continue
+        # Each closing mark on the line and in the unit may give half an em; a pair's mark is half already.
+        squeezable = sum(c in CLOSING and i not in _halves(box) for box in texts for i, c in enumerate(box.text))
+        return (chars - marks / 2) * em - extra <= em / 2 * (squeezable + closing) + 0.01
+    return False
 
 
 def _fitted_end(line, longer, width, room, overstretched, hang, em):
@@ -408,7 +586,8 @@ def _compressible(texts) -> list[tuple[int, int]]:
     single marks, each group from the line's end; as (text box's place on the line, index). Closing
     marks only: `halt` moves an opening mark's glyph back by half an em, onto the mark before it in
     a pair (，“), and pdfium and poppler then copy the two in the wrong order."""
-    chars = [(n, i, c, _halted(box)) for n, box in enumerate(texts) for i, c in enumerate(box.text)]
+    chars = [(n, i, c, i in halves) for n, box in enumerate(texts) for halves in (_halves(box),)
+             for i, c in enumerate(box.text)]
     end, pairs, singles = [], [], []
     for k in range(len(chars) - 1, -1, -1):
         n, i, c, halted = chars[k]
@@ -428,7 +607,7 @@ def _squeeze(line, marks) -> None:
     """Set the chosen marks with the font's half-width metrics; what follows them moves left."""
     texts = list(_text_boxes(line))
     for n, index in marks:
-        texts[n].halve = getattr(texts[n], "halve", frozenset()) | {index}
+        texts[n].halve = _halves(texts[n]) | {index}
     _spread(line, 0, 0, {})
 
 
@@ -440,16 +619,19 @@ def justify_line(context, line, extra_width):
         return _weasyprint_justify_line(context, line, extra_width)
     # A mark halved for its pair partner on the next line ends this line: clreq sets line-end marks
     # full width, if the line's gaps can give the half em back; else it stays half (also clreq).
-    partner_here = len(texts) > 1 and texts[-2].text[-1:] in MARKS
+    last = texts[-1]
+    before = last.text[-2:-1] or (texts[-2].text[-1:] if len(texts) > 1 else "")
+    partner_here = before != "" and before in MARKS
     squeezed = getattr(line, "cjk_end", (None,))[0] == "squeeze"
-    unhalt = (texts[-1] if _halted(texts[-1]) and not partner_here and not squeezed
-              and extra_width >= texts[-1].width else None)
+    half = last.style["font_size"] / 2
+    unhalt = (last if last.text and len(last.text) - 1 in _halves(last) and not partner_here and not squeezed
+              and extra_width >= half else None)
     if unhalt:
-        extra_width -= texts[-1].width
+        extra_width -= half
     spacing, latin, latin_junctions = _spacing(texts, extra_width, gaps, line.style["font_size"])
     widen = dict.fromkeys(junctions, spacing) | dict.fromkeys(latin_junctions, latin)
     added = _spread(line, spacing, 0, widen, unhalt, latin)
-    added -= texts[-1].width / 2 if unhalt else 0
+    added -= half if unhalt else 0
     # Pango spaces clusters, not characters: where the font joins some (—— is one glyph), space again
     # with the gaps Pango really made (boxes are re-laid from their current width, junctions widen).
     if spacing and abs(added - extra_width) > 0.01 and added / spacing > 0.5:
@@ -613,10 +795,12 @@ def active():
     """WeasyPrint lays out (and draws) Chinese lines the clreq way inside this block."""
     (inline.can_break_text, inline.split_first_line, inline.split_inline_box, inline.justify_line,
      inline.text_align) = can_break_text, split_first_line, split_inline_box, justify_line, text_align
+    line_break.first_line_metrics, line_break.Layout.set_text = first_line_metrics, set_text
     draw.draw_text, draw_text_module.draw_first_line = draw_text, draw_first_line
     try:
         yield
     finally:
+        line_break.first_line_metrics, line_break.Layout.set_text = _weasyprint_first_line_metrics, _weasyprint_set_text
         (inline.can_break_text, inline.split_first_line, inline.split_inline_box, inline.justify_line,
          inline.text_align) = (_pango_can_break_text, _weasyprint_split_first_line,
                                _weasyprint_split_inline_box, _weasyprint_justify_line, _weasyprint_text_align)

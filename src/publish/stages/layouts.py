@@ -179,8 +179,8 @@ def creators_line(edition: Edition) -> str:
 
 
 def _chapter_html(chapter: Chapter, image_src: dict[str, str], script: str, vertical: bool = False,
-                  note_style: str = "chapter", first_note: int = 0) -> str:
-    """The chapter typeset; `note_style` and `first_note` as markdown.render takes them."""
+                  note_style: str = "chapter", first_note: int = 0, pdf: bool = False) -> str:
+    """The chapter typeset; `note_style` and `first_note` as markdown.render takes them, `pdf` as typeset does."""
     tokens = chapter.tokens
     if chapter.images:
         tokens = []
@@ -193,7 +193,7 @@ def _chapter_html(chapter: Chapter, image_src: dict[str, str], script: str, vert
                 token = token.copy(children=children)
             tokens.append(token)
     typeset_html = typeset.typeset(markdown.render(tokens, chapter.env, chapter.id, note_style, first_note),
-                                   script, vertical)
+                                   script, vertical, pdf)
     return notes.at_page_foot(typeset_html) if note_style == "page" else typeset_html
 
 
@@ -206,16 +206,17 @@ def _notes_before(edition: Edition, manuscript: Manuscript) -> list[int]:
 
 
 def _chapter_fragment(edition: Edition, layouts: str, index: int, image_src: dict[str, str],
-                      vertical: bool = False, note_style: str = "chapter", first_note: int = 0) -> str:
+                      vertical: bool = False, note_style: str = "chapter", first_note: int = 0,
+                      pdf: bool = False) -> str:
     """_chapter_html, kept in the edition's cache by the chapter's source, conversion and `layouts`
     (the layouts' fingerprint)."""
     chapter = edition.chapters[index]
     if edition.cache is None:
-        return _chapter_html(chapter, image_src, edition.spec.script, vertical, note_style, first_note)
+        return _chapter_html(chapter, image_src, edition.spec.script, vertical, note_style, first_note, pdf)
     name = results.key(edition.keys[index], layouts, repr(sorted(image_src.items())), edition.spec.script,
-                       str(vertical), note_style, str(first_note))
-    return results.text(edition.cache / "chapters", name,
-                      lambda: _chapter_html(chapter, image_src, edition.spec.script, vertical, note_style, first_note))
+                       str(vertical), note_style, str(first_note), str(pdf))
+    return results.text(edition.cache / "chapters", name, lambda: _chapter_html(
+        chapter, image_src, edition.spec.script, vertical, note_style, first_note, pdf))
 
 
 def _context(edition: Edition, manuscript: Manuscript, fonts: list[dict], record: Imprint | None = None,
@@ -254,7 +255,8 @@ def render_print(edition: Edition, manuscript: Manuscript, press: dict | None = 
     chapters = [
         # The front matter alone needs the chapters' titles only (the contents).
         RenderedChapter(ch.id, ch.title, "", "" if piece and piece.front else _chapter_fragment(
-            edition, layouts, n, {i.src: i.path.as_uri() for i in ch.images}, note_style=note_style, first_note=first))
+            edition, layouts, n, {i.src: i.path.as_uri() for i in ch.images}, note_style=note_style, first_note=first,
+            pdf=True))
         for (n, ch), first in zip(enumerate(edition.chapters), _notes_before(edition, manuscript))
         if not front_matter_only and (piece is None or piece.front or n in piece.chapters)
     ]

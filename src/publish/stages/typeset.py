@@ -3,9 +3,11 @@
 Adds span markup where a rule of W3C clreq needs one, and nowhere else (every span costs layout
 time); never a character: the text stays the edition's text. The spans' classes are styled in
 layouts/common/typeset.css.j2:
-  halt  the first full-width mark of a pair takes half an em (zh-Hans only, the `halt` feature)
+  halt  the first full-width mark of a pair takes half an em (zh-Hans only, the `halt` feature); not
+        in the PDF's HTML (`pdf`): weasyprint_cjk sets it from the text, as a Pango attribute
   hl    a Latin or digit run beside Han: a margin on the Han side (`l`, `r`)
-  q     a quotation “…”: its edges become break opportunities (Pango allows none beside “ ”)
+  q     a quotation “…”: its edges become break opportunities (Pango allows none beside “ ”); not in
+        the PDF's HTML either: weasyprint_cjk breaks there itself
   nw    text that must not break: —— with the character before it, a paragraph's last two Han; in a
         title (`title`, and a chapter's headings) a phrase, so that the title wraps between phrases
   ph    a title's phrase too long to keep whole in every measure: it may break inside, where its line
@@ -81,10 +83,10 @@ def halted_marks(text: str) -> set[int]:
     return halted
 
 
-def _spans(text: str, hans: bool, vertical: bool) -> list[tuple[int, int, str]]:
-    """(start, end, class) of the spans one text node needs."""
+def _spans(text: str, hans: bool, vertical: bool, pdf: bool = False) -> list[tuple[int, int, str]]:
+    """(start, end, class) of the spans one text node needs; `pdf`: as typeset takes it."""
     spans = []
-    if hans:
+    if hans and not pdf:
         # One span a mark, even for two in a row: a line may end between them, and the extension
         # sets the line's last mark full width again only when its pair partner is on the next line.
         spans += [(i, i + 1, "halt") for i in sorted(halted_marks(text))]
@@ -214,9 +216,11 @@ def _markup(text: str, spans: list[tuple[int, int, str]]) -> str:
     return "".join(out)
 
 
-def typeset(chapter_html: str, script: str, vertical: bool = False) -> str:
+def typeset(chapter_html: str, script: str, vertical: bool = False, pdf: bool = False) -> str:
     """The chapter's HTML with clreq span markup for an edition in `script` (Hans or Hant),
-    set horizontally or (an EPUB's vertical-rl) vertically."""
+    set horizontally or (an EPUB's vertical-rl) vertically. `pdf`: for the PDFs' layout, whose extension
+    (weasyprint_cjk) halves a pair's mark and breaks beside quotation marks itself, from the text alone:
+    no `halt` or `q` span (a span is an inline box, and the boxes cost WeasyPrint most of its time)."""
     hans = script == "Hans"
     parts = TAG.split(chapter_html)
     stack: list[str] = []
@@ -245,7 +249,7 @@ def typeset(chapter_html: str, script: str, vertical: bool = False) -> str:
                 paragraph.append((index, stack[-1] == "p"))
 
     for index, text in texts.items():
-        spans = _spans(text, hans, vertical) + (_phrases(text) if index in headings else [])
+        spans = _spans(text, hans, vertical, pdf) + (_phrases(text) if index in headings else [])
         if index in tails:
             # The paragraph's last line holds at least two Han characters.
             start = [m.start() for m in HAN_CHAR.finditer(text)][-2]
