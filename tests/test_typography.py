@@ -487,6 +487,26 @@ def test_the_layout_halves_a_pairs_mark_and_breaks_beside_quotation_marks_from_t
     assert unbroken[1][1][at + 1] - unbroken[1][1][at] == pytest.approx(1.0, abs=0.01)
 
 
+def test_a_paragraph_end_is_tied_by_a_span_unless_plain_text_holds_it_which_the_layout_ties():
+    tied = '结益<span class="nw">动<span class="hl l r">A</span>月？</span></p>'   # across the Latin run's span
+    assert tied in typeset.typeset("<p>变价突号篇利，这是一个很长的段落结益动A月？</p>", "Hans")
+    assert tied in typeset.typeset("<p>变价突号篇利，这是一个很长的段落结益动A月？</p>", "Hans", pdf=True)
+    assert typeset.typeset("<p>变价突号篇利，这是一个很长的段落结益动啊月？</p>", "Hans") .endswith(
+        '动<span class="nw">啊月？</span></p>')
+    assert "nw" not in typeset.typeset("<p>变价突号篇利，这是一个很长的段落结益动啊月？</p>", "Hans", pdf=True)
+
+
+def test_the_layout_ties_a_paragraphs_end_and_keeps_a_dash_with_the_character_before_it(monkeypatch):
+    ends = _lines_laid_out("一二三四五六七八九十一二三四五六七八九十一。")
+    assert [line for line, _ in ends] == ["一二三四五六七八九十", "一二三四五六七八九", "十一。"]
+    dash = _lines_laid_out("一二三四五六七八九——十一二")
+    assert [line for line, _ in dash] == ["一二三四五六七八", "九——十一二"]
+    # Negative control: WeasyPrint breaks where Pango lets it.
+    monkeypatch.setattr(weasyprint_cjk, "_moved_before_tie_or_dash", lambda result, *args: result)
+    assert [line for line, _ in _lines_laid_out("一二三四五六七八九十一二三四五六七八九十一。")][-1] == "一。"
+    assert [line for line, _ in _lines_laid_out("一二三四五六七八九——十一二")][0] == "一二三四五六七八九"
+
+
 def test_traditional_marks_stay_full_width():
     out = typeset.typeset("<p>是「奪取大城市之創例」。石家莊，「放管服」改革1947年</p>", "Hant")
     assert "halt" not in out and 'class="q"' not in out

@@ -2,15 +2,16 @@
 breaks clreq allows beside “ ”, and no Han–Latin gap at a line's edge.
 
 WeasyPrint 70 justifies only at spaces, and Pango allows no break on either side of “ ” (Unicode
-class QU). In Simplified Chinese text the first mark of each pair is set half width (`halt`) and a line
-may break beside a quotation mark as clreq allows, from the text itself, not from an element per mark:
-an element is an inline box, and the boxes cost WeasyPrint more than all the rest (typeset.py `pdf`). Each justified line is fitted the way that moves it least (clreq 3.1.7, line adjustment):
+class QU). In Simplified Chinese text the first mark of each pair is set half width (`halt`); a line
+may break beside a quotation mark as clreq allows, never right before ——, nor inside a paragraph's
+last two Han: all read from the text itself, not from an element each: an element is an inline box,
+and the boxes cost WeasyPrint more than all the rest (typeset.py `pdf`). Each justified line is fitted the way that moves it least (clreq 3.1.7, line adjustment):
 stretched as laid out, or taking the next unit and squeezing its marks (zh-Hans: half width with the
 font's `halt`, line-end mark first, then pairs, then single marks) or hanging its line-end mark
 (Traditional text, whose marks stay full width in the body); a line that neither way avoids gaps too
 wide for even colour before an address breaks inside the address's next segment. Active only inside
-`active()`; it replaces five functions of WeasyPrint's inline layout (can_break_text,
-split_first_line, split_inline_box, justify_line, text_align), two of its text layout (Layout.set_text,
+`active()`; it replaces six functions of WeasyPrint's inline layout (can_break_text,
+split_first_line, split_text_box, split_inline_box, justify_line, text_align), two of its text layout (Layout.set_text,
 first_line_metrics) and draw_text with draw_first_line (a hyphenated word copies whole), so it is written for, and checked against, one exact WeasyPrint version.
 """
 from __future__ import annotations
@@ -25,7 +26,7 @@ import weasyprint
 
 from ..errors import PublishError
 # The marks a line may squeeze (zh-Hans) or end with hung (zh-Hant); the pairs' marks set half width.
-from ..stages.typeset import CLOSING, OPENING, halted_marks
+from ..stages.typeset import CLOSING, HAN_CHAR, OPENING, halted_marks
 
 WEASYPRINT_VERSION = "70.0"
 if weasyprint.__version__ != WEASYPRINT_VERSION:
@@ -49,6 +50,7 @@ CJK = re.compile("[\u2014\u2018\u2019\u201c\u201d\u2026\u3000-\u303f\u3400-\u4db
 NO_LINE_START = set("，。、；：？！”’）》」』〉】…—·%‰℃")
 NO_LINE_END = set("“‘（《「『〈【")
 MARKS = set("，。、；：？！“”‘’（）《》〈〉【】「」『』…—")
+ADJACENT_MARKS = re.compile("[，。、；：？！“”‘’（）《》〈〉【】「」『』…—]{2}")   # where a pair may be
 OPENING_QUOTES = set("“‘")
 CLOSING_QUOTES = set("”’")
 # pdf.js reads a gap of 0.102 em or more between two glyphs as a space (TRACKING_SPACE_FACTOR), so a
@@ -112,6 +114,7 @@ def clreq_break(before: str, after: str) -> bool | None:
 
 _pango_can_break_text = line_break.can_break_text
 _weasyprint_split_first_line = inline.split_first_line
+_weasyprint_split_text_box = inline.split_text_box
 _weasyprint_first_line_metrics = line_break.first_line_metrics
 _weasyprint_set_text = line_break.Layout.set_text
 _weasyprint_split_inline_box = inline.split_inline_box
@@ -148,7 +151,11 @@ QUOTES = re.compile("[“”‘’]")
 # The text split_first_line is breaking, as it is and as broken (its quotation marks read as brackets):
 # Layout.set_text halves the pairs' marks of a part of it as the whole text does (a line-end mark whose
 # partner starts the next line stays half, until justify_line sees the room to set it whole).
-_splitting = {"text": None, "broken": None}
+_splitting = {"text": None, "broken": None, "tie": None}
+# The paragraph's tied end (clreq: its last line holds at least two Han): while split_inline_box lays out
+# a paragraph's line, its last text box and where in its text the tie starts (the second-to-last Han);
+# split_text_box gives split_first_line that place in the text it breaks (`_splitting["tie"]`).
+_tie = {"box": None, "at": 0}
 # The layout of the last text split_first_line broke, and the text after the break: split_inline_box
 # reads on it whether a line could take more (_may_take_more).
 _last_break = {"layout": None, "rest": ""}
@@ -161,11 +168,15 @@ def split_first_line(text, style, context, max_width, justification_spacing, is_
     broken = text
     if style["hyphens"] != "auto" and _chinese(style) and QUOTES.search(text):
         broken = text.translate(QUOTES_AS_BRACKETS)
+    tie = _splitting["tie"]
     saved = dict(_splitting)
-    _splitting.update(text=text, broken=broken)
+    _splitting.update(text=text, broken=broken, tie=None)
     try:
         result = _weasyprint_split_first_line(broken, style, context, max_width, justification_spacing,
                                               is_line_start, minimum)
+        if result[2] is not None and _chinese(style):
+            result = _moved_before_tie_or_dash(result, text, tie, style, context, max_width, justification_spacing,
+                                               is_line_start, minimum)
     finally:
         _splitting.update(saved)
     if result[2] is not None:
@@ -181,6 +192,52 @@ def split_first_line(text, style, context, max_width, justification_spacing, is_
                                                  style["white_space"] in ("normal", "nowrap", "pre-line"), style)
         layout.deactivate()
     return result
+
+
+def _moved_before_tie_or_dash(result, text, tie, style, context, max_width, justification_spacing, is_line_start,
+                              minimum):
+    """split_first_line's `result`, or, if it breaks inside the paragraph's tied end (from `tie`, an index
+    into `text`) or right before —— (a dash stays with the character before it), the line broken at the
+    latest place before that where a line may break."""
+    at = len(text.encode()[:result[2]].decode())
+    k = min(at, tie) if tie is not None else at
+    while k > 0 and (text.startswith("——", k) and text[k - 1] != "—"
+                     or not can_break_text(text[k - 1:k + 1], style["lang"])):
+        k -= 1
+    if k == at or k <= 0:
+        return result
+    again = _weasyprint_split_first_line(_splitting["broken"][:k], style, context, max_width, justification_spacing,
+                                         is_line_start, minimum)
+    if again[2] is not None:
+        return again
+    layout, length, _, width, height, baseline = again
+    return layout, length, len(text[:k].encode()), width, height, baseline
+
+
+def split_text_box(context, box, available_width, skip, is_line_start=True):
+    """WeasyPrint's, telling split_first_line where the paragraph's tied end starts in the text it breaks."""
+    if box is not _tie["box"]:
+        return _weasyprint_split_text_box(context, box, available_width, skip, is_line_start)
+    _splitting["tie"] = _tie["at"] - len(box.text.encode()[:skip or 0].decode())
+    try:
+        return _weasyprint_split_text_box(context, box, available_width, skip, is_line_start)
+    finally:
+        _splitting["tie"] = None
+
+
+def _tied_end(line) -> tuple:
+    """A paragraph's tied end, as _tie holds it: its line box's last child, a text box holding two Han or
+    more, and the index of its second-to-last Han (typeset.py leaves this tie to the layout, `pdf`); else
+    (None, 0). Kept on the line box, which WeasyPrint lays out line after line."""
+    if "cjk_tie" not in line.__dict__:
+        tie = (None, 0)
+        last = line.children[-1] if line.children and line.element_tag == "p" else None
+        if isinstance(last, boxes.TextBox):
+            han = [m.start() for m in HAN_CHAR.finditer(last.text)]
+            if len(han) >= 2:
+                tie = (last, han[-2])
+        line.cjk_tie = tie
+    return line.cjk_tie
 
 
 def first_line_metrics(first_line, text, layout, resume_at, space_collapse, style, hyphenated=False,
@@ -223,6 +280,8 @@ def _pair_halves(text) -> frozenset[int]:
         if whole is not None and whole.startswith(text):
             source = whole[:len(text) + 2]     # a pair's second unit (…… ——) is two characters
             break
+    if not ADJACENT_MARKS.search(source):
+        return frozenset()
     return frozenset(i for i in halted_marks(source) if i < len(text))
 
 
@@ -422,6 +481,23 @@ def split_inline_box(context, box, position_x, max_x, bottom_space, skip_stack, 
         # word, a URL's segment) then overflows by the Han-Latin margin, and the whole run goes to the
         # next line, leaving a hole.
         max_x -= box.margin_left + box.padding_left + box.border_left_width
+    if not isinstance(box, boxes.LineBox):
+        return _split_inline_box(context, box, position_x, max_x, bottom_space, skip_stack, containing_block,
+                                 absolute_boxes, fixed_boxes, line_placeholders, waiting_floats, line_children,
+                                 first_letter_style, first_line_style)
+    saved = dict(_tie)
+    _tie["box"], _tie["at"] = _tied_end(box)
+    try:
+        return _split_inline_box(context, box, position_x, max_x, bottom_space, skip_stack, containing_block,
+                                 absolute_boxes, fixed_boxes, line_placeholders, waiting_floats, line_children,
+                                 first_letter_style, first_line_style)
+    finally:
+        _tie.update(saved)
+
+
+def _split_inline_box(context, box, position_x, max_x, bottom_space, skip_stack, containing_block, absolute_boxes,
+                      fixed_boxes, line_placeholders, waiting_floats, line_children, first_letter_style,
+                      first_line_style):
     collected = (absolute_boxes, fixed_boxes, line_placeholders, waiting_floats, line_children)
     before = [len(items) for items in collected]
 
@@ -795,11 +871,13 @@ def active():
     """WeasyPrint lays out (and draws) Chinese lines the clreq way inside this block."""
     (inline.can_break_text, inline.split_first_line, inline.split_inline_box, inline.justify_line,
      inline.text_align) = can_break_text, split_first_line, split_inline_box, justify_line, text_align
+    inline.split_text_box = split_text_box
     line_break.first_line_metrics, line_break.Layout.set_text = first_line_metrics, set_text
     draw.draw_text, draw_text_module.draw_first_line = draw_text, draw_first_line
     try:
         yield
     finally:
+        inline.split_text_box = _weasyprint_split_text_box
         line_break.first_line_metrics, line_break.Layout.set_text = _weasyprint_first_line_metrics, _weasyprint_set_text
         (inline.can_break_text, inline.split_first_line, inline.split_inline_box, inline.justify_line,
          inline.text_align) = (_pango_can_break_text, _weasyprint_split_first_line,

@@ -8,8 +8,9 @@ layouts/common/typeset.css.j2:
   hl    a Latin or digit run beside Han: a margin on the Han side (`l`, `r`)
   q     a quotation “…”: its edges become break opportunities (Pango allows none beside “ ”); not in
         the PDF's HTML either: weasyprint_cjk breaks there itself
-  nw    text that must not break: —— with the character before it, a paragraph's last two Han; in a
-        title (`title`, and a chapter's headings) a phrase, so that the title wraps between phrases
+  nw    text that must not break: —— with the character before it, a paragraph's last two Han (in the
+        PDF's HTML, only those followed by an element: weasyprint_cjk ties the rest); in a title (`title`,
+        and a chapter's headings) a phrase, so that the title wraps between phrases
   ph    a title's phrase too long to keep whole in every measure: it may break inside, where its line
         cannot hold it whole (weasyprint_cjk breaks the line before it where it can)
   url   a URL, e-mail address or path: it may break inside a paragraph's tied end (`nw`)
@@ -109,8 +110,8 @@ def _spans(text: str, hans: bool, vertical: bool, pdf: bool = False) -> list[tup
             spans.append((s, e, "tcy"))
             continue
         _latin_margins(text, s, e, "hl en" if LONG_WORD.search(m.group()) else "hl", spans)
-    for m in DASH.finditer(text):
-        spans.append((m.start(), m.end(), "nw"))
+    if not pdf:    # weasyprint_cjk breaks no line right before —— either
+        spans += [(m.start(), m.end(), "nw") for m in DASH.finditer(text)]
     return spans
 
 
@@ -227,7 +228,7 @@ def typeset(chapter_html: str, script: str, vertical: bool = False, pdf: bool = 
     texts: dict[int, str] = {}              # part index -> its text, unescaped
     paragraph: list[tuple[int, bool]] | None = None   # the open <p>'s text nodes: (part index, right inside <p>?)
     headings: set[int] = set()              # part indices of text inside a heading: set as a title
-    tails: dict[int, int] = {}              # part index -> part index of its </p>, or -1
+    tails: dict[int, tuple[int, int]] = {}  # part index -> (part index of its </p> or -1, its Han tied)
     for index, part in enumerate(parts):
         if index % 2:
             name = (TAG_NAME.match(part) or [None, ""])[1].lower()
@@ -250,23 +251,34 @@ def typeset(chapter_html: str, script: str, vertical: bool = False, pdf: bool = 
 
     for index, text in texts.items():
         spans = _spans(text, hans, vertical, pdf) + (_phrases(text) if index in headings else [])
-        if index in tails:
-            # The paragraph's last line holds at least two Han characters.
-            start = [m.start() for m in HAN_CHAR.finditer(text)][-2]
-            spans.append((start, len(text) + (tails[index] >= 0), "nw"))
+        close, tied = tails.get(index, (-1, 0))
+        start = [m.start() for m in HAN_CHAR.finditer(text)][-tied] if tied else 0
+        # The paragraph's last line holds at least two Han characters. weasyprint_cjk sees to it where the
+        # paragraph ends with plain text holding both: a text box of its own, its last.
+        if tied and not (pdf and close == index + 1 and tied == 2 and all(e <= start for _, e, _ in spans)):
+            spans.append((start, len(text) + (close >= 0), "nw"))
+            if close >= 0:
+                parts[close] = "</span>" + parts[close]
         parts[index] = _markup(text, _nest(spans))
-        if tails.get(index, -1) >= 0:
-            parts[tails[index]] = "</span>" + parts[tails[index]]
     return "".join(parts)
 
 
 def _tie_end(paragraph, texts, tails, close_index):
-    """Marks the paragraph's last text node holding Han for a tied end, if the paragraph can wrap."""
+    """Marks the text node where the paragraph's tied end starts, if the paragraph can wrap: the node
+    holding its second-to-last Han, and the Han it ties there (1 or 2). A node right inside <p> ties
+    everything after it up to </p> (a footnote mark, a Latin run's span); a node inside another element
+    ties within itself only, and only if it holds both."""
     if sum(len(texts[i]) for i, _ in paragraph) < SHORTEST_WRAPPING:
         return
+    han = 0
     for index, direct in reversed(paragraph):
-        if HAN_CHAR.search(texts[index]):
-            if len(HAN_CHAR.findall(texts[index])) >= 2:
-                # A text node right inside <p> ties everything after it too (a footnote mark).
-                tails[index] = close_index if direct else -1
+        count = len(HAN_CHAR.findall(texts[index]))
+        if han + count >= 2:
+            if direct:
+                tails[index] = (close_index, 2 - han)
+            elif not han:
+                tails[index] = (-1, 2)
             return
+        if count and not direct:
+            return
+        han += count
