@@ -2,11 +2,13 @@
 complete, never truncated under its final name; the date comes from SOURCE_DATE_EPOCH or the book's files."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from datetime import datetime, timezone
@@ -15,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import MANUSCRIPT, SAMPLE, build_book
-from publish import output
+from publish import output, processes
 from publish.stages import fonts
 from publish.build import source_date
 from publish.stages.manuscript import load
@@ -166,3 +168,22 @@ def test_a_killed_parent_leaves_no_worker_and_the_next_build_removes_its_tempora
                              "--format", "epub", "--edition", "zh-Hans", "--quiet"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert not list(out.glob(".*.part")) and not list((out / ".cache").rglob(".*.part"))
+
+
+@pytest.mark.parametrize("shared_folder", [True, False], ids=["built", "negative control"])
+def test_a_build_leaves_nothing_in_the_temporary_directory(tmp_path, monkeypatch, shared_folder):
+    """WeasyPrint copies the fonts of each document it lays out into a `weasyprint-…` folder that a forked
+    worker, ended by os._exit, never removes (5 MB a layout; a long book lays out many pieces): the build
+    keeps its processes' temporary files in one folder and removes it. Negative control: without that
+    folder, the fonts are left behind."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    if not shared_folder:
+        monkeypatch.setattr(processes, "temporary_folder", contextlib.nullcontext)
+    build_book(MANUSCRIPT, tmp_path / "out", formats=("pdf",))
+    left = sorted(p.name for p in temporary.iterdir())
+    if shared_folder:
+        assert left == []
+    else:
+        assert any(name.startswith("weasyprint-") for name in left), left

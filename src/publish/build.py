@@ -103,10 +103,11 @@ def build(book_dir: Path, out_dir: Path, formats=FORMATS, edition_names=None, pr
     when = source_date(book)
     output.prepare(out_dir)
     numbered = list(enumerate(names, 1))
-    if min(len(names), os.cpu_count() or 1) == 1:
-        made = _editions(book, numbered, len(names), formats, out_dir, when, progress)
-    else:
-        made = _in_parallel(book, numbered, formats, out_dir, when, progress)
+    with processes.temporary_folder():
+        if min(len(names), os.cpu_count() or 1) == 1:
+            made = _editions(book, numbered, len(names), formats, out_dir, when, progress)
+        else:
+            made = _in_parallel(book, numbered, formats, out_dir, when, progress)
     staged = [staged for _, staged in made]
     try:
         output.commit(staged)

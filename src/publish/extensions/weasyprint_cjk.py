@@ -5,14 +5,16 @@ WeasyPrint 70 justifies only at spaces, and Pango allows no break on either side
 class QU). In Simplified Chinese text the first mark of each pair is set half width (`halt`); a line
 may break beside a quotation mark as clreq allows, never right before ——, nor inside a paragraph's
 last two Han: all read from the text itself, not from an element each: an element is an inline box,
-and the boxes cost WeasyPrint more than all the rest (typeset.py `pdf`). Each justified line is fitted the way that moves it least (clreq 3.1.7, line adjustment):
-stretched as laid out, or taking the next unit and squeezing its marks (zh-Hans: half width with the
-font's `halt`, line-end mark first, then pairs, then single marks) or hanging its line-end mark
-(Traditional text, whose marks stay full width in the body); a line that neither way avoids gaps too
-wide for even colour before an address breaks inside the address's next segment. Active only inside
-`active()`; it replaces six functions of WeasyPrint's inline layout (can_break_text,
-split_first_line, split_text_box, split_inline_box, justify_line, text_align), two of its text layout (Layout.set_text,
-first_line_metrics) and draw_text with draw_first_line (a hyphenated word copies whole), so it is written for, and checked against, one exact WeasyPrint version.
+and the boxes cost WeasyPrint more than all the rest (typeset.py `pdf`). Each justified line is fitted
+the way that moves it least (clreq 3.1.7, line adjustment): stretched as laid out, or taking the next
+unit and squeezing its marks (zh-Hans: half width with the font's `halt`, line-end mark first, then
+pairs, then single marks) or hanging its line-end mark (Traditional text, whose marks stay full width
+in the body); a line that neither way avoids gaps too wide for even colour before an address breaks
+inside the address's next segment. Active only inside `active()`; it replaces six functions of
+WeasyPrint's inline layout (can_break_text, split_first_line, split_text_box, split_inline_box,
+justify_line, text_align), two of its text layout (Layout.set_text, first_line_metrics) and draw_text
+with draw_first_line (a hyphenated word copies whole), so it is written for, and checked against, one
+exact WeasyPrint version.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ import contextlib
 import functools
 import io
 import re
+from math import inf
 
 import pyphen
 import weasyprint
@@ -172,8 +175,20 @@ def split_first_line(text, style, context, max_width, justification_spacing, is_
     saved = dict(_splitting)
     _splitting.update(text=text, broken=broken, tie=None)
     try:
-        result = _weasyprint_split_first_line(broken, style, context, max_width, justification_spacing,
-                                              is_line_start, minimum)
+        result = None
+        if (_chinese(style) and not minimum and max_width is not None and 0 < max_width < inf
+                and style["font_size"] and style["hyphens"] != "auto"):
+            # WeasyPrint lays out four lines' worth of the text to find where the first line ends (its
+            # `ratio`, for Latin words); a Chinese character is half an em wide or more, so two lines' worth
+            # and a few characters to look ahead do. If they fit on one line, the whole text is laid out.
+            shorter = int(2 * max_width / style["font_size"]) + 4
+            if shorter < len(broken):
+                result = _weasyprint_split_first_line(broken[:shorter], style, context, max_width,
+                                                      justification_spacing, is_line_start, minimum)
+                result = result if result[2] is not None else None
+        if result is None:
+            result = _weasyprint_split_first_line(broken, style, context, max_width, justification_spacing,
+                                                  is_line_start, minimum)
         if result[2] is not None and _chinese(style):
             result = _moved_before_tie_or_dash(result, text, tie, style, context, max_width, justification_spacing,
                                                is_line_start, minimum)
@@ -481,12 +496,9 @@ def split_inline_box(context, box, position_x, max_x, bottom_space, skip_stack, 
         # word, a URL's segment) then overflows by the Han-Latin margin, and the whole run goes to the
         # next line, leaving a hole.
         max_x -= box.margin_left + box.padding_left + box.border_left_width
-    if not isinstance(box, boxes.LineBox):
-        return _split_inline_box(context, box, position_x, max_x, bottom_space, skip_stack, containing_block,
-                                 absolute_boxes, fixed_boxes, line_placeholders, waiting_floats, line_children,
-                                 first_letter_style, first_line_style)
     saved = dict(_tie)
-    _tie["box"], _tie["at"] = _tied_end(box)
+    if isinstance(box, boxes.LineBox):
+        _tie["box"], _tie["at"] = _tied_end(box)
     try:
         return _split_inline_box(context, box, position_x, max_x, bottom_space, skip_stack, containing_block,
                                  absolute_boxes, fixed_boxes, line_placeholders, waiting_floats, line_children,

@@ -209,9 +209,10 @@ def render(edition: Edition, book: Manuscript, date: str, size: int, jobs: int |
     (default: one per core; the pieces, not the processes, make the bytes)."""
     at_foot = book.notes.place == "page"
     kept = _Kept.folder_of(edition, book)
-    interior_pdf, screen_pdf, stated, footnotes = _lay_out(
-        edition, book, date, interior.last_footnotes(edition) if at_foot else {}, size,
-        max(1, jobs or os.cpu_count() or 1), kept)
+    with processes.temporary_folder():   # the pieces' processes' fonts (a build keeps its own too)
+        interior_pdf, screen_pdf, stated, footnotes = _lay_out(
+            edition, book, date, interior.last_footnotes(edition) if at_foot else {}, size,
+            max(1, jobs or os.cpu_count() or 1), kept)
     interior.keep(edition, stated, footnotes if at_foot else None)
     if kept:
         kept.prune()
