@@ -187,3 +187,17 @@ def test_a_build_leaves_nothing_in_the_temporary_directory(tmp_path, monkeypatch
         assert left == []
     else:
         assert any(name.startswith("weasyprint-") for name in left), left
+
+
+def test_a_build_removes_the_temporary_folders_of_killed_builds(tmp_path, monkeypatch):
+    """A build killed by SIGKILL leaves its `publish-PID-…` folder; the next build removes it, and no folder
+    of a process still running."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    (temporary / f"publish-{gone.pid}-abc" / "weasyprint-x").mkdir(parents=True)
+    (temporary / f"publish-{os.getppid()}-def").mkdir()
+    build_book(MANUSCRIPT, tmp_path / "out", formats=("epub",), edition_names=["zh-Hans"])
+    assert sorted(p.name for p in temporary.iterdir()) == [f"publish-{os.getppid()}-def"]

@@ -8,6 +8,7 @@ import shutil
 import signal
 import sys
 import tempfile
+from pathlib import Path
 
 PR_SET_PDEATHSIG = 1   # prctl(2): the signal a process gets when its parent dies
 
@@ -27,8 +28,10 @@ def temporary_folder():
     ends. WeasyPrint copies a document's fonts into a folder of its own (`weasyprint-…`, 5 MB for this
     book's) and removes it only when its FontConfiguration is collected, which never happens in a process
     that ends with os._exit, as multiprocessing's workers do: every layout in a worker left its fonts in
-    the system's temporary directory, and a 1M-character book's build 200 MB."""
-    folder = tempfile.mkdtemp(prefix="publish-")
+    the system's temporary directory, and a 1M-character book's build 200 MB. A build killed (SIGKILL)
+    cannot remove its folder: the next one removes the folders of processes no longer running."""
+    _remove_orphans(tempfile.gettempdir())
+    folder = tempfile.mkdtemp(prefix=f"publish-{os.getpid()}-")
     saved = tempfile.tempdir
     tempfile.tempdir = folder
     try:
@@ -36,3 +39,21 @@ def temporary_folder():
     finally:
         tempfile.tempdir = saved
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _remove_orphans(parent: str) -> None:
+    """The `publish-PID-…` folders in `parent` whose process is gone."""
+    for folder in Path(parent).glob("publish-*-*"):
+        pid = folder.name.split("-")[1]
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:   # another user's
+        return True
+    return True
