@@ -21,7 +21,6 @@ def die_with_parent(parent: int) -> None:
             os._exit(1)
 
 
-
 @contextlib.contextmanager
 def temporary_folder():
     """The temporary files of this process and of those it forks, in one folder removed when the block
@@ -51,9 +50,9 @@ def _remove_orphans(parent: str) -> None:
 
 def _running(pid: int) -> bool:
     try:
-        os.kill(pid, 0)
+        os.kill(pid, 0)   # signal 0: only asks whether the process exists (PermissionError: another user's)
     except ProcessLookupError:
         return False
-    except PermissionError:   # another user's
-        return True
+    except PermissionError:
+        pass
     return True

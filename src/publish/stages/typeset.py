@@ -220,8 +220,9 @@ def _markup(text: str, spans: list[tuple[int, int, str]]) -> str:
 def typeset(chapter_html: str, script: str, vertical: bool = False, pdf: bool = False) -> str:
     """The chapter's HTML with clreq span markup for an edition in `script` (Hans or Hant),
     set horizontally or (an EPUB's vertical-rl) vertically. `pdf`: for the PDFs' layout, whose extension
-    (weasyprint_cjk) halves a pair's mark and breaks beside quotation marks itself, from the text alone:
-    no `halt` or `q` span (a span is an inline box, and the boxes cost WeasyPrint most of its time)."""
+    (weasyprint_cjk) reads from the text alone a pair's half-width mark, the breaks beside quotation marks,
+    a dash kept with the character before it and a tied end in plain text: no span for them (a span is an
+    inline box, and the boxes cost WeasyPrint most of its time)."""
     hans = script == "Hans"
     parts = TAG.split(chapter_html)
     stack: list[str] = []
