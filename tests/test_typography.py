@@ -103,11 +103,12 @@ def test_the_rules_had_something_to_measure(pdfs, case):
 def test_without_typeset_titles_rule_12_fails(tmp_path, monkeypatch):
     """The stress book with its titles set as plain text, as before the layouts typeset them: no
     Han–digit gap in the contents, running heads and copyright page, a pair of marks 2 em in the contents,
-    and headings broken line by line. (The PDF's layout halves a pair's mark from the text itself: that
-    is switched off too.)"""
+    and headings broken line by line. (The PDF's layout halves a pair's mark and makes Han–Latin gaps from
+    the text itself: that is switched off too.)"""
     monkeypatch.setattr(typeset, "title", lambda text, script, vertical=False, phrases=True: html.escape(text))
     monkeypatch.setattr(typeset, "_phrases", lambda text: [])
     monkeypatch.setattr(weasyprint_cjk, "_pair_halves", lambda text: frozenset())
+    monkeypatch.setattr(weasyprint_cjk, "_latin_gaps", lambda text: [])
     built = build_book(write_stress_book(tmp_path / "book"), tmp_path / "out", formats=("pdf",),
                        edition_names=["zh-Hans"])
     rule = proof.measure(built["zh-Hans", "pdf"]).rules[-1]
@@ -115,7 +116,7 @@ def test_without_typeset_titles_rule_12_fails(tmp_path, monkeypatch):
     failures = "\n".join(rule.failures)
     for kind in ("running head", "front matter", "contents"):
         assert f"({kind}): 0.000 em in " in failures, failures
-    assert "a title breaks inside a phrase: 第2章中国共产党100周年石家庄解放|74周年纪念文章" in failures
+    assert "a title breaks inside a phrase: 红色基因、奋斗精神：石家庄发展伟大成|就" in failures
     assert "a title's line holds one character alone: 就" in failures
     assert "(contents): ”， takes 2.00 em" in failures                   # no halt on the pair's first mark
 
@@ -448,7 +449,7 @@ def test_halt_on_the_first_mark_of_a_pair_and_quotations_open_to_breaks():
 def test_the_pdfs_html_leaves_halves_and_quotation_breaks_to_the_layout():
     out = typeset.typeset("<p>是“夺取大城市之创例”。石家庄，“放管服”改革1947年</p>", "Hans", pdf=True)
     assert "halt" not in out and 'class="q"' not in out
-    assert '革<span class="hl l r">1947</span>年' in out
+    assert "改革1947年" in out and 'class="hl' not in out   # the Han–Latin gaps too (_latin_gaps)
 
 
 def _lines_laid_out(text: str, monkeypatch=None, **patches) -> list[tuple[str, list[float]]]:
@@ -488,12 +489,31 @@ def test_the_layout_halves_a_pairs_mark_and_breaks_beside_quotation_marks_from_t
 
 
 def test_a_paragraph_end_is_tied_by_a_span_unless_plain_text_holds_it_which_the_layout_ties():
-    tied = '结益<span class="nw">动<span class="hl l r">A</span>月？</span></p>'   # across the Latin run's span
+    # A Latin run counts as a Han does (typeset.TIE_UNIT): the last line holds A月.
+    tied = '结益动<span class="nw"><span class="hl l r">A</span>月？</span></p>'
     assert tied in typeset.typeset("<p>变价突号篇利，这是一个很长的段落结益动A月？</p>", "Hans")
-    assert tied in typeset.typeset("<p>变价突号篇利，这是一个很长的段落结益动A月？</p>", "Hans", pdf=True)
+    tied = '结益<span class="nw">动<span class="hl en l" lang="en">Python</span></span></p>'   # across a long word's span
+    assert tied in typeset.typeset("<p>变价突号篇利，这是一个很长的段落结益动Python</p>", "Hans", pdf=True)
+    assert "span" not in typeset.typeset("<p>变价突号篇利，这是一个很长的段落结益动A月？</p>", "Hans", pdf=True)
     assert typeset.typeset("<p>变价突号篇利，这是一个很长的段落结益动啊月？</p>", "Hans") .endswith(
         '动<span class="nw">啊月？</span></p>')
     assert "nw" not in typeset.typeset("<p>变价突号篇利，这是一个很长的段落结益动啊月？</p>", "Hans", pdf=True)
+
+
+def test_the_layout_makes_the_han_latin_gaps_from_the_text(monkeypatch):
+    """The PDF's HTML has no span for a Latin run either (typeset `pdf`): 3/16 em each side that meets Han,
+    none at the line's start, where the run moves when the line is full."""
+    first, second = _lines_laid_out("一二三A四五六七八九1953年")
+    assert first[0] == "一二三A四五六七八" and second[0] == "九1953年"
+    a_gap = first[1][3] - first[1][2] - 1
+    assert abs(a_gap - typeset.HAN_LATIN_GAP_EM) < 0.01
+    assert abs(second[1][1] - second[1][0] - 1 - typeset.HAN_LATIN_GAP_EM) < 0.01
+    edge = _lines_laid_out("一二三四五六七八九十1953年")
+    assert edge[1][0] == "1953年" and abs(edge[1][1][0] - edge[0][1][0]) < 0.01
+    # Negative control: without the extension's gaps, the run sits against the Han.
+    monkeypatch.setattr(weasyprint_cjk, "_latin_gaps", lambda text: [])
+    first, _ = _lines_laid_out("一二三A四五六七八九1953年")
+    assert abs(first[1][3] - first[1][2] - 1) < 0.01
 
 
 def test_the_layout_ties_a_paragraphs_end_and_keeps_a_dash_with_the_character_before_it(monkeypatch):
@@ -510,7 +530,7 @@ def test_the_layout_ties_a_paragraphs_end_and_keeps_a_dash_with_the_character_be
 def test_traditional_marks_stay_full_width():
     out = typeset.typeset("<p>是「奪取大城市之創例」。石家莊，「放管服」改革1947年</p>", "Hant")
     assert "halt" not in out and 'class="q"' not in out
-    assert '革<span class="hl l r">1947</span>年' in out
+    assert '革<span class="nw"><span class="hl l r">1947</span>年</span>' in out   # 1947 and 年 end it
 
 
 def test_latin_and_digit_runs_get_a_margin_on_their_han_sides_only():

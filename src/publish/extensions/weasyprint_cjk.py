@@ -18,6 +18,7 @@ exact WeasyPrint version.
 """
 from __future__ import annotations
 
+import bisect
 import contextlib
 import functools
 import io
@@ -29,7 +30,7 @@ import weasyprint
 
 from ..errors import PublishError
 # The marks a line may squeeze (zh-Hans) or end with hung (zh-Hant); the pairs' marks set half width.
-from ..stages.typeset import CLOSING, HAN_CHAR, OPENING, halted_marks
+from ..stages.typeset import CLOSING, HAN_CHAR, HAN_LATIN_GAP_EM, LATIN_RUN, OPENING, TIE_UNIT, halted_marks
 
 WEASYPRINT_VERSION = "70.0"
 if weasyprint.__version__ != WEASYPRINT_VERSION:
@@ -42,7 +43,7 @@ from fontTools.ttLib import TTFont  # noqa: E402
 from weasyprint import draw  # noqa: E402  (after the version check)
 from weasyprint.draw import text as draw_text_module  # noqa: E402
 from weasyprint.formatting_structure import boxes  # noqa: E402
-from weasyprint.layout import inline  # noqa: E402
+from weasyprint.layout import inline, preferred  # noqa: E402
 from weasyprint.text import line_break  # noqa: E402
 from weasyprint.text.ffi import FROM_UNITS, TO_UNITS, ffi, pango  # noqa: E402
 from weasyprint.text.fonts import font_features, get_hb_object_data  # noqa: E402
@@ -117,6 +118,7 @@ def clreq_break(before: str, after: str) -> bool | None:
 
 _pango_can_break_text = line_break.can_break_text
 _weasyprint_split_first_line = inline.split_first_line
+_weasyprint_preferred_split_first_line = preferred.split_first_line
 _weasyprint_split_text_box = inline.split_text_box
 _weasyprint_first_line_metrics = line_break.first_line_metrics
 _weasyprint_set_text = line_break.Layout.set_text
@@ -151,6 +153,7 @@ def _breaking_inside(box, breaks=None):
 # then laid out as it is (first_line_metrics).
 QUOTES_AS_BRACKETS = str.maketrans("“”‘’", "「」『』")
 QUOTES = re.compile("[“”‘’]")
+LATIN_CHAR = re.compile("[A-Za-z0-9]")
 # The text split_first_line is breaking, as it is and as broken (its quotation marks read as brackets):
 # Layout.set_text halves the pairs' marks of a part of it as the whole text does (a line-end mark whose
 # partner starts the next line stays half, until justify_line sees the room to set it whole).
@@ -165,9 +168,61 @@ _last_break = {"layout": None, "rest": ""}
 
 
 def split_first_line(text, style, context, max_width, justification_spacing, is_line_start=True, minimum=False):
-    """Breaks beside quotation marks in Chinese text (QUOTES_AS_BRACKETS). An address segment that
-    overflows the line, while split_inline_box allows it, keeps the longest of its `address_breaks`
-    that fits."""
+    """Breaks beside quotation marks in Chinese text (QUOTES_AS_BRACKETS), and counts the Han–Latin gaps
+    (_latin_gaps) in the line's width, which Pango does not: where they would make it overflow, the text is
+    broken again in the measure less the gaps. An address segment that overflows the line, while
+    split_inline_box allows it, keeps the longest of its `address_breaks` that fits."""
+    result = _broken_first_line(text, style, context, max_width, justification_spacing, is_line_start, minimum)
+    gaps = _latin_gap_width(_line_text(text, result), style)
+    if gaps and max_width is not None and result[3] + gaps > max_width:
+        result = _broken_first_line(text, style, context, max_width - gaps, justification_spacing, is_line_start,
+                                    minimum)
+        gaps = _latin_gap_width(_line_text(text, result), style)
+    return (*result[:3], result[3] + gaps, *result[4:]) if gaps else result
+
+
+def _line_text(text, result) -> str:
+    """The part of `text` on the first line of split_first_line's `result`."""
+    return text if result[2] is None else text.encode()[:result[2]].decode()
+
+
+def preferred_split_first_line(text, style, context, max_width, justification_spacing, is_line_start=True,
+                               minimum=False):
+    """WeasyPrint's, for the min- and max-content widths (layout.preferred), with the Han–Latin gaps."""
+    result = _weasyprint_split_first_line(text, style, context, max_width, justification_spacing, is_line_start,
+                                          minimum)
+    gaps = _latin_gap_width(_line_text(text, result), style)
+    return (*result[:3], result[3] + gaps, *result[4:]) if gaps else result
+
+
+def _latin_gaps(text) -> list[int]:
+    """Where in `text` a Han–Latin gap falls, after the character at each index: between Han and a Latin or
+    digit run (typeset.LATIN_RUN) beside it, as typeset's `hl` margins put it in the EPUB. In the PDF's
+    HTML typeset leaves the run in the text (`pdf`), which spares WeasyPrint an inline box each."""
+    if not LATIN_CHAR.search(text):
+        return []
+    gaps = []
+    for m in LATIN_RUN.finditer(text):
+        start, end = m.span()
+        if start > 0 and HAN_CHAR.match(text[start - 1]):
+            gaps.append(start - 1)
+        if end < len(text) and HAN_CHAR.match(text[end]):
+            gaps.append(end - 1)
+    return gaps
+
+
+def _latin_gap(style) -> float:
+    """A Han–Latin gap's width, in Pango's units made back into pixels (as glyph widths take it)."""
+    return round(HAN_LATIN_GAP_EM * style["font_size"] * TO_UNITS) * FROM_UNITS
+
+
+def _latin_gap_width(text, style) -> float:
+    """What the Han–Latin gaps of a line's `text` add to its width (none at the line's edges)."""
+    gaps = _latin_gaps(text)
+    return len(gaps) * _latin_gap(style) if gaps else 0
+
+
+def _broken_first_line(text, style, context, max_width, justification_spacing, is_line_start, minimum):
     broken = text
     if style["hyphens"] != "auto" and _chinese(style) and QUOTES.search(text):
         broken = text.translate(QUOTES_AS_BRACKETS)
@@ -242,15 +297,16 @@ def split_text_box(context, box, available_width, skip, is_line_start=True):
 
 def _tied_end(line) -> tuple:
     """A paragraph's tied end, as _tie holds it: its line box's last child, a text box holding two Han or
-    more, and the index of its second-to-last Han (typeset.py leaves this tie to the layout, `pdf`); else
+    Latin runs or more (typeset.TIE_UNIT), and the index of its second-to-last (typeset.py leaves this tie
+    to the layout, `pdf`); else
     (None, 0). Kept on the line box, which WeasyPrint lays out line after line."""
     if "cjk_tie" not in line.__dict__:
         tie = (None, 0)
         last = line.children[-1] if line.children and line.element_tag == "p" else None
         if isinstance(last, boxes.TextBox):
-            han = [m.start() for m in HAN_CHAR.finditer(last.text)]
-            if len(han) >= 2:
-                tie = (last, han[-2])
+            units = [m.start() for m in TIE_UNIT.finditer(last.text)]
+            if len(units) >= 2:
+                tie = (last, units[-2])
         line.cjk_tie = tie
     return line.cjk_tie
 
@@ -346,9 +402,10 @@ class SpacedLayout(line_break.Layout):
     (none before the first or after the last), which is the inter-character spacing clreq asks for.
     Drawing re-creates the layout through set_text, so the spacing lives here."""
 
-    def __init__(self, style, spacing, halve=frozenset()):
+    def __init__(self, style, spacing, halve=frozenset(), chinese=True):
         self.spacing = spacing
         self.halves = halve      # indices of the marks set half width
+        self.chinese = chinese   # the spacing is between Chinese characters, not a Latin run's tracking
         super().__init__(style)
 
     def set_text(self, text, justify=False):
@@ -359,7 +416,7 @@ class SpacedLayout(line_break.Layout):
         attribute = pango.pango_attr_letter_spacing_new(round(self.spacing * TO_UNITS))
         attribute.start_index, attribute.end_index = 0, len(self.text.encode())
         pango.pango_attr_list_change(attributes, attribute)
-        for index in _unspaced(self.text, self.halves):
+        for index in _unspaced(self.text, self.halves, self.chinese):
             attribute = pango.pango_attr_letter_spacing_new(0)
             attribute.start_index = len(self.text[:index].encode())
             attribute.end_index = len(self.text[:index + 1].encode())
@@ -383,17 +440,21 @@ def _gaps(box, latin=False) -> float:
     after the last): a gap beside an unspaced character takes half."""
     if bool(CJK.search(box.text)) == latin:
         return 0
-    unspaced = _unspaced(box.text, _halves(box))
+    unspaced = _unspaced(box.text, _halves(box), chinese=not latin)
     if not unspaced:
         return len(box.text) - 1
     return sum(((k - 1 not in unspaced) + (k not in unspaced)) / 2 for k in range(1, len(box.text)))
 
 
-def _unspaced(text, halves) -> set[int]:
+def _unspaced(text, halves, chinese=True) -> set[int]:
     """The characters of `text` that take no letter-spacing: two marks side by side, one of them halved,
-    so that a halved pair keeps its 1.5 em."""
-    return {i for h in halves for k in (h, h + 1) if 0 < k < len(text)
-            and text[k] in MARKS and text[k - 1] in MARKS for i in (k - 1, k)}
+    so that a halved pair keeps its 1.5 em, and in a `chinese` text (its spacing is the Chinese gaps', not
+    a Latin run's tracking) a Latin or digit run's, whose letters stay together."""
+    unspaced = {i for h in halves for k in (h, h + 1) if 0 < k < len(text)
+                and text[k] in MARKS and text[k - 1] in MARKS for i in (k - 1, k)}
+    if chinese and LATIN_CHAR.search(text):
+        unspaced.update(i for m in LATIN_RUN.finditer(text) for i in range(*m.span()))
+    return unspaced
 
 
 def _halted(box) -> bool:
@@ -433,13 +494,14 @@ def _spread(box, spacing, x_advance, junctions, unhalt=None, latin=0.0):
             box.style["font_feature_settings"] = "normal"
         elif box is unhalt:
             box.halve = _halves(box) - {len(box.text) - 1}
-        own = spacing if _gaps(box) else latin if _gaps(box, latin=True) else 0
+        chinese = bool(_gaps(box))
+        own = spacing if chinese else latin if _gaps(box, latin=True) else 0
         halves = _halves(box)
-        if own or _gaps(box) or box is unhalt or halves != getattr(box.pango_layout, "halves", frozenset()):
-            layout = SpacedLayout(box.style, own, halves)
+        if own or chinese or box is unhalt or halves != getattr(box.pango_layout, "halves", frozenset()):
+            layout = SpacedLayout(box.style, own, halves, chinese)
             layout.set_text(box.text)
             line, _ = layout.get_first_line()
-            width, _ = line_break.line_size(line, box.style)
+            width = line_break.line_size(line, box.style)[0] + _latin_gap_width(box.text, box.style)
             layout.deactivate()
             x_advance += width - box.width
             box.width = width
@@ -796,12 +858,17 @@ def _glyphs(line):
 def draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix):
     """WeasyPrint's, but a hyphenated box's hyphen is left out of the text: its glyph becomes Pango's
     empty glyph (nothing drawn, its advance kept), and where WeasyPrint would have drawn it is left in
-    `textbox.hyphen_outline` for draw_text to draw as a shape."""
+    `textbox.hyphen_outline` for draw_text to draw as a shape. The Han–Latin gaps widen the glyph
+    before each (_latin_gaps)."""
+    gaps = _latin_gaps(textbox.pango_layout.text)
+    if gaps:
+        # Set as WeasyPrint's draw_first_line sets it: setting it there would lay the line out anew.
+        pango.pango_layout_set_single_paragraph_mode(textbox.pango_layout.layout, True)
+        _widen_before(textbox.pango_layout, gaps, round(HAN_LATIN_GAP_EM * textbox.style["font_size"] * TO_UNITS))
     if not hyphenated(textbox):
         return _weasyprint_draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix)
     text = textbox.pango_layout.text
     at = len(text[:-len(textbox.style["hyphenate_character"])].encode())
-    # Set as WeasyPrint's draw_first_line sets it: setting it there would lay the line out anew.
     pango.pango_layout_set_single_paragraph_mode(textbox.pango_layout.layout, True)
     line, _ = textbox.pango_layout.get_first_line()
     glyphs = list(_glyphs(line))
@@ -827,6 +894,21 @@ def draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix):
         kerning = font.widths[info.glyph] + offset - info.geometry.width * 1000 * FROM_UNITS / size
         x += (offset + font.widths[info.glyph] - int(kerning)) * size / 1000
     return emojis
+
+
+def _widen_before(layout, gaps, width) -> None:
+    """Widen by `width` (Pango units) the last glyph of each character at `gaps` (indices into the layout's
+    text) on its first line, and so move what follows."""
+    text = layout.text
+    ends = sorted(len(text[:i + 1].encode()) for i in gaps)    # where the next character starts
+    line, _ = layout.get_first_line()
+    last = {}
+    for _, info, start in _glyphs(line):
+        k = bisect.bisect_right(ends, start)      # the gaps whose character ends after this cluster starts
+        if k < len(ends):
+            last[k] = info
+    for info in last.values():
+        info.geometry.width += width
 
 
 @functools.lru_cache(maxsize=8)
@@ -883,13 +965,13 @@ def active():
     """WeasyPrint lays out (and draws) Chinese lines the clreq way inside this block."""
     (inline.can_break_text, inline.split_first_line, inline.split_inline_box, inline.justify_line,
      inline.text_align) = can_break_text, split_first_line, split_inline_box, justify_line, text_align
-    inline.split_text_box = split_text_box
+    inline.split_text_box, preferred.split_first_line = split_text_box, preferred_split_first_line
     line_break.first_line_metrics, line_break.Layout.set_text = first_line_metrics, set_text
     draw.draw_text, draw_text_module.draw_first_line = draw_text, draw_first_line
     try:
         yield
     finally:
-        inline.split_text_box = _weasyprint_split_text_box
+        inline.split_text_box, preferred.split_first_line = _weasyprint_split_text_box, _weasyprint_preferred_split_first_line
         line_break.first_line_metrics, line_break.Layout.set_text = _weasyprint_first_line_metrics, _weasyprint_set_text
         (inline.can_break_text, inline.split_first_line, inline.split_inline_box, inline.justify_line,
          inline.text_align) = (_pango_can_break_text, _weasyprint_split_first_line,

@@ -5,7 +5,8 @@ time); never a character: the text stays the edition's text. The spans' classes 
 layouts/common/typeset.css.j2:
   halt  the first full-width mark of a pair takes half an em (zh-Hans only, the `halt` feature); not
         in the PDF's HTML (`pdf`): weasyprint_cjk sets it from the text, as a Pango attribute
-  hl    a Latin or digit run beside Han: a margin on the Han side (`l`, `r`)
+  hl    a Latin or digit run beside Han: a margin on the Han side (`l`, `r`); in the PDF's HTML, only on
+        a long word's or an address's run (`en`, `url`): weasyprint_cjk makes the others' gaps
   q     a quotation “…”: its edges become break opportunities (Pango allows none beside “ ”); not in
         the PDF's HTML either: weasyprint_cjk breaks there itself
   nw    text that must not break: —— with the character before it, a paragraph's last two Han (in the
@@ -33,7 +34,11 @@ MARK_UNIT = re.compile("……|——|[，。、；：？！“”‘’（）�
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff"
 HAN_CHAR = re.compile(f"[{HAN}]")
 UPRIGHT_NUMBER = re.compile(r"[0-9]{1,2}")
+# The Han–Latin gap (layouts/common/typeset.css.j2 `.hl`), which weasyprint_cjk makes in the PDF.
+HAN_LATIN_GAP_EM = 0.1875
 LATIN_RUN = re.compile(r"[A-Za-z0-9]+(?:[ .,:+\-/][A-Za-z0-9]+)*%?")
+# What a paragraph's tied end counts (its last line holds two): a Han character, or a Latin or digit run.
+TIE_UNIT = re.compile(f"[{HAN}]|{LATIN_RUN.pattern}")
 # A URL, an e-mail address or a path of two or more steps; trailing ASCII punctuation is the sentence's.
 ADDRESS = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.\-]*://|www\.)[A-Za-z0-9\-._~:/?#@!$&'*+,;=%]*[A-Za-z0-9/#=_\-~]"
                      r"|(?:mailto:)?[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+"
@@ -109,7 +114,10 @@ def _spans(text: str, hans: bool, vertical: bool, pdf: bool = False) -> list[tup
         if vertical and UPRIGHT_NUMBER.fullmatch(m.group()):
             spans.append((s, e, "tcy"))
             continue
-        _latin_margins(text, s, e, "hl en" if LONG_WORD.search(m.group()) else "hl", spans)
+        if LONG_WORD.search(m.group()):
+            _latin_margins(text, s, e, "hl en", spans)
+        elif not pdf:    # weasyprint_cjk makes the gaps from the text
+            _latin_margins(text, s, e, "hl", spans)
     if not pdf:    # weasyprint_cjk breaks no line right before —— either
         spans += [(m.start(), m.end(), "nw") for m in DASH.finditer(text)]
     return spans
@@ -229,7 +237,7 @@ def typeset(chapter_html: str, script: str, vertical: bool = False, pdf: bool = 
     texts: dict[int, str] = {}              # part index -> its text, unescaped
     paragraph: list[tuple[int, bool]] | None = None   # the open <p>'s text nodes: (part index, right inside <p>?)
     headings: set[int] = set()              # part indices of text inside a heading: set as a title
-    tails: dict[int, tuple[int, int]] = {}  # part index -> (part index of its </p> or -1, its Han tied)
+    tails: dict[int, tuple[int, int]] = {}  # part index -> (part index of its </p> or -1, its units tied)
     for index, part in enumerate(parts):
         if index % 2:
             name = (TAG_NAME.match(part) or [None, ""])[1].lower()
@@ -253,27 +261,49 @@ def typeset(chapter_html: str, script: str, vertical: bool = False, pdf: bool = 
     for index, text in texts.items():
         spans = _spans(text, hans, vertical, pdf) + (_phrases(text) if index in headings else [])
         close, tied = tails.get(index, (-1, 0))
-        start = [m.start() for m in HAN_CHAR.finditer(text)][-tied] if tied else 0
-        # The paragraph's last line holds at least two Han characters. weasyprint_cjk sees to it where the
-        # paragraph ends with plain text holding both: a text box of its own, its last.
+        start = _tie_units(text, close >= 0)[-tied] if tied else 0
+        # The paragraph's last line holds at least two Han characters (or Latin runs: TIE_UNIT). weasyprint_cjk
+        # sees to it where the paragraph ends with plain text holding both: a text box of its own, its last.
         if tied and not (pdf and close == index + 1 and tied == 2 and all(e <= start for _, e, _ in spans)):
             spans.append((start, len(text) + (close >= 0), "nw"))
             if close >= 0:
                 parts[close] = "</span>" + parts[close]
+        if pdf:
+            spans += _runs_at_span_edges(text, spans)
         parts[index] = _markup(text, _nest(spans))
     return "".join(parts)
 
 
+def _runs_at_span_edges(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """In the PDF's HTML, the `hl` spans of the Latin runs that another span's edge parts from the Han beside
+    them: weasyprint_cjk makes a gap only inside a text box."""
+    edges = {edge for s, e, _ in spans for edge in (s, e)}
+    spanned = [(s, e) for s, e, cls in spans if "hl" in cls.split()]
+    runs: list[tuple[int, int, str]] = []
+    for m in LATIN_RUN.finditer(text):
+        s, e = m.span()
+        if (s in edges or e in edges) and not any(a < e and s < b for a, b in spanned):
+            _latin_margins(text, s, e, "hl", runs)
+    return [(s, e, cls) for s, e, cls in runs
+            if s in edges and "l" in cls.split() or e in edges and "r" in cls.split()]
+
+
+def _tie_units(text: str, direct: bool) -> list[int]:
+    """Where the units a tied end counts start: in the paragraph's own text (`direct`) its Han and Latin runs
+    (TIE_UNIT), inside an element its Han only (a footnote mark's [1] is no unit of the line)."""
+    return [m.start() for m in (TIE_UNIT if direct else HAN_CHAR).finditer(text)]
+
+
 def _tie_end(paragraph, texts, tails, close_index):
     """Marks the text node where the paragraph's tied end starts, if the paragraph can wrap: the node
-    holding its second-to-last Han, and the Han it ties there (1 or 2). A node right inside <p> ties
-    everything after it up to </p> (a footnote mark, a Latin run's span); a node inside another element
-    ties within itself only, and only if it holds both."""
+    holding its second-to-last Han or Latin run (_tie_units), and the units it ties there (1 or 2). A node
+    right inside <p> ties everything after it up to </p> (a footnote mark, a Latin run's span); a node
+    inside another element ties within itself only, and only if it holds both."""
     if sum(len(texts[i]) for i, _ in paragraph) < SHORTEST_WRAPPING:
         return
     han = 0
     for index, direct in reversed(paragraph):
-        count = len(HAN_CHAR.findall(texts[index]))
+        count = len(_tie_units(texts[index], direct))
         if han + count >= 2:
             if direct:
                 tails[index] = (close_index, 2 - han)
