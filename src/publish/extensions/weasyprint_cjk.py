@@ -314,15 +314,26 @@ def _tied_end(line) -> tuple:
 def first_line_metrics(first_line, text, layout, resume_at, space_collapse, style, hyphenated=False,
                        hyphenation_character=None):
     """WeasyPrint's, on the text as it is where split_first_line broke it with quotation marks read as
-    brackets: the layout takes the quotation marks back (their widths are the brackets')."""
+    brackets: the layout takes the quotation marks back (their widths are the brackets'; drawing lays the
+    layout's text out anew, Layout.reactivate). A Chinese line broken where no space is trimmed is measured
+    as it is, not laid out again alone as WeasyPrint does: Pango shapes the parts of a broken run anew, so
+    the line measures the same."""
     real, broken = _splitting["text"], _splitting["broken"]
     if broken is not real and broken.startswith(text):
         text = real[:len(text)]
         if not resume_at:      # WeasyPrint sets the first line's text only when it breaks
-            layout.set_text(text)
-            first_line, _ = layout.get_first_line()
-    return _weasyprint_first_line_metrics(first_line, text, layout, resume_at, space_collapse, style, hyphenated,
-                                          hyphenation_character)
+            layout.text = real[:len(layout.text)]
+    line_text = text.encode()[:first_line.length].decode() if resume_at else None
+    if not resume_at or hyphenated or not _chinese(style) or (space_collapse and line_text.endswith(" ")):
+        return _weasyprint_first_line_metrics(first_line, text, layout, resume_at, space_collapse, style, hyphenated,
+                                              hyphenation_character)
+    length, (width, height) = first_line.length, line_break.line_size(first_line, style)
+    baseline = pango.pango_layout_get_baseline(layout.layout) * FROM_UNITS
+    layout.text = line_text
+    if "halves" in layout.__dict__:
+        layout.halves = frozenset(i for i in layout.halves if i < len(line_text))
+    layout.deactivate()      # frees the line
+    return layout, length, resume_at, width, height, baseline
 
 
 def can_break_text(text, lang):
