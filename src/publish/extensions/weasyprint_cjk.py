@@ -324,9 +324,13 @@ def first_line_metrics(first_line, text, layout, resume_at, space_collapse, styl
         if not resume_at:      # WeasyPrint sets the first line's text only when it breaks
             layout.text = real[:len(layout.text)]
     line_text = text.encode()[:first_line.length].decode() if resume_at else None
+    if not resume_at and _chinese(style):
+        layout.one_glyph_each = _glyph_count(first_line) == len(layout.text)
     if not resume_at or hyphenated or not _chinese(style) or (space_collapse and line_text.endswith(" ")):
         return _weasyprint_first_line_metrics(first_line, text, layout, resume_at, space_collapse, style, hyphenated,
                                               hyphenation_character)
+    # justify_line counts the letter-spacing of a line whose characters are one glyph each (no —— joined).
+    layout.one_glyph_each = _glyph_count(first_line) == len(line_text)
     length, (width, height) = first_line.length, line_break.line_size(first_line, style)
     baseline = pango.pango_layout_get_baseline(layout.layout) * FROM_UNITS
     layout.text = line_text
@@ -334,6 +338,14 @@ def first_line_metrics(first_line, text, layout, resume_at, space_collapse, styl
         layout.halves = frozenset(i for i in layout.halves if i < len(line_text))
     layout.deactivate()      # frees the line
     return layout, length, resume_at, width, height, baseline
+
+
+def _glyph_count(line) -> int:
+    count, run = 0, line.runs
+    while run != ffi.NULL:
+        count += run.data.glyphs.num_glyphs
+        run = run.next
+    return count
 
 
 def can_break_text(text, lang):
@@ -418,6 +430,15 @@ class SpacedLayout(line_break.Layout):
         self.halves = halve      # indices of the marks set half width
         self.chinese = chinese   # the spacing is between Chinese characters, not a Latin run's tracking
         super().__init__(style)
+
+    @classmethod
+    def unlaid(cls, style, spacing, halves, chinese, text, natural):
+        """One whose text is laid out only when drawn (Layout.reactivate), for a box whose width is counted:
+        `natural`, its width unspaced, with one glyph a character (first_line_metrics)."""
+        layout = cls.__new__(cls)
+        layout.spacing, layout.halves, layout.chinese, layout.natural = spacing, halves, chinese, natural
+        layout.style, layout.text, layout.justification_spacing, layout.max_width = style, text, 0, None
+        return layout
 
     def set_text(self, text, justify=False):
         _weasyprint_set_text(self, text, justify)
@@ -508,12 +529,25 @@ def _spread(box, spacing, x_advance, junctions, unhalt=None, latin=0.0):
         chinese = bool(_gaps(box))
         own = spacing if chinese else latin if _gaps(box, latin=True) else 0
         halves = _halves(box)
-        if own or chinese or box is unhalt or halves != getattr(box.pango_layout, "halves", frozenset()):
-            layout = SpacedLayout(box.style, own, halves, chinese)
-            layout.set_text(box.text)
-            line, _ = layout.get_first_line()
-            width = line_break.line_size(line, box.style)[0] + _latin_gap_width(box.text, box.style)
-            layout.deactivate()
+        laid_halves = getattr(box.pango_layout, "halves", frozenset())
+        if own or chinese or box is unhalt or halves != laid_halves:
+            natural = box.pango_layout.__dict__.get("natural")
+            if natural is None and box.pango_layout.__dict__.get("one_glyph_each") and not _halted(box):
+                natural = box.width
+            if natural is not None and halves != laid_halves:
+                natural += (sum(_halving_saves(box.style, box.text[i]) for i in laid_halves - halves)
+                            - sum(_halving_saves(box.style, box.text[i]) for i in halves - laid_halves))
+            if natural is not None:
+                # Pango's letter-spacing, counted: its width in Pango's units for each gap (half beside an
+                # unspaced character, _gaps); laid out only when drawn.
+                layout = SpacedLayout.unlaid(box.style, own, halves, chinese, box.text, natural)
+                width = natural + _gaps(box, latin=not chinese) * round(own * TO_UNITS) * FROM_UNITS
+            else:
+                layout = SpacedLayout(box.style, own, halves, chinese)
+                layout.set_text(box.text)
+                line, _ = layout.get_first_line()
+                width = line_break.line_size(line, box.style)[0] + _latin_gap_width(box.text, box.style)
+                layout.deactivate()
             x_advance += width - box.width
             box.width = width
             box.pango_layout = layout
@@ -527,6 +561,23 @@ def _spread(box, spacing, x_advance, junctions, unhalt=None, latin=0.0):
     else:
         box.translate(x_advance, 0)
     return x_advance
+
+
+_halving_savings: dict[tuple[str, str], float] = {}   # (font style and size, mark) -> width
+
+
+def _halving_saves(style, mark) -> float:
+    """The width a mark gives up set half width (`halt`), in a style's font and size, measured once."""
+    key = (line_break._font_style_cache_key(style, include_size=True), mark)
+    if key not in _halving_savings:
+        widths = []
+        for halve in (frozenset(), frozenset({0})):
+            layout = SpacedLayout(style, 0, halve)
+            layout.set_text(mark)
+            widths.append(line_break.line_size(layout.get_first_line()[0], style)[0])
+            layout.deactivate()
+        _halving_savings[key] = widths[0] - widths[1]
+    return _halving_savings[key]
 
 
 def _gap_count(texts) -> int:
