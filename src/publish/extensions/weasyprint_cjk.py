@@ -1,10 +1,11 @@
 """WeasyPrint extension for Chinese text (W3C clreq): inter-character justification, the line
-breaks clreq allows beside “ ”, and no Han–Latin gap at a line's edge.
+breaks clreq allows beside “ ”, and the Han–Latin gap, never at a line's edge.
 
 WeasyPrint 70 justifies only at spaces, and Pango allows no break on either side of “ ” (Unicode
 class QU). In Simplified Chinese text the first mark of each pair is set half width (`halt`); a line
 may break beside a quotation mark as clreq allows, never right before ——, nor inside a paragraph's
-last two Han: all read from the text itself, not from an element each: an element is an inline box,
+last two Han; a Latin or digit run keeps 3/16 em from the Han beside it (the glyph before the gap is
+widened): all read from the text itself, not from an element each: an element is an inline box,
 and the boxes cost WeasyPrint more than all the rest (typeset.py `pdf`). Each justified line is fitted
 the way that moves it least (clreq 3.1.7, line adjustment): stretched as laid out, or taking the next
 unit and squeezing its marks (zh-Hans: half width with the font's `halt`, line-end mark first, then
@@ -12,9 +13,9 @@ pairs, then single marks) or hanging its line-end mark (Traditional text, whose 
 in the body); a line that neither way avoids gaps too wide for even colour before an address breaks
 inside the address's next segment. Active only inside `active()`; it replaces six functions of
 WeasyPrint's inline layout (can_break_text, split_first_line, split_text_box, split_inline_box,
-justify_line, text_align), two of its text layout (Layout.set_text, first_line_metrics) and draw_text
-with draw_first_line (a hyphenated word copies whole), so it is written for, and checked against, one
-exact WeasyPrint version.
+justify_line, text_align), the split_first_line its preferred widths use, two of its text layout
+(Layout.set_text, first_line_metrics) and draw_text with draw_first_line (a hyphenated word copies
+whole), so it is written for, and checked against, one exact WeasyPrint version.
 """
 from __future__ import annotations
 
@@ -173,26 +174,26 @@ def split_first_line(text, style, context, max_width, justification_spacing, is_
     broken again in the measure less the gaps. An address segment that overflows the line, while
     split_inline_box allows it, keeps the longest of its `address_breaks` that fits."""
     result = _broken_first_line(text, style, context, max_width, justification_spacing, is_line_start, minimum)
-    gaps = _latin_gap_width(_line_text(text, result), style)
-    if gaps and max_width is not None and result[3] + gaps > max_width:
-        result = _broken_first_line(text, style, context, max_width - gaps, justification_spacing, is_line_start,
-                                    minimum)
-        gaps = _latin_gap_width(_line_text(text, result), style)
+    widened = _with_latin_gaps(result, text, style)
+    if max_width is not None and widened[3] > max_width and widened is not result:
+        gaps = widened[3] - result[3]
+        widened = _with_latin_gaps(_broken_first_line(text, style, context, max_width - gaps, justification_spacing,
+                                                      is_line_start, minimum), text, style)
+    return widened
+
+
+def _with_latin_gaps(result, text, style):
+    """split_first_line's `result` for `text`, its width with the Han–Latin gaps of its first line."""
+    line = text if result[2] is None else text.encode()[:result[2]].decode()
+    gaps = _latin_gap_width(line, style)
     return (*result[:3], result[3] + gaps, *result[4:]) if gaps else result
-
-
-def _line_text(text, result) -> str:
-    """The part of `text` on the first line of split_first_line's `result`."""
-    return text if result[2] is None else text.encode()[:result[2]].decode()
 
 
 def preferred_split_first_line(text, style, context, max_width, justification_spacing, is_line_start=True,
                                minimum=False):
     """WeasyPrint's, for the min- and max-content widths (layout.preferred), with the Han–Latin gaps."""
-    result = _weasyprint_split_first_line(text, style, context, max_width, justification_spacing, is_line_start,
-                                          minimum)
-    gaps = _latin_gap_width(_line_text(text, result), style)
-    return (*result[:3], result[3] + gaps, *result[4:]) if gaps else result
+    return _with_latin_gaps(_weasyprint_split_first_line(text, style, context, max_width, justification_spacing,
+                                                         is_line_start, minimum), text, style)
 
 
 def _latin_gaps(text) -> list[int]:
@@ -298,8 +299,7 @@ def split_text_box(context, box, available_width, skip, is_line_start=True):
 def _tied_end(line) -> tuple:
     """A paragraph's tied end, as _tie holds it: its line box's last child, a text box holding two Han or
     Latin runs or more (typeset.TIE_UNIT), and the index of its second-to-last (typeset.py leaves this tie
-    to the layout, `pdf`); else
-    (None, 0). Kept on the line box, which WeasyPrint lays out line after line."""
+    to the layout, `pdf`); else (None, 0). Kept on the line box, which WeasyPrint lays out line after line."""
     if "cjk_tie" not in line.__dict__:
         tie = (None, 0)
         last = line.children[-1] if line.children and line.element_tag == "p" else None
