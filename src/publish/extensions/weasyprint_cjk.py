@@ -680,7 +680,9 @@ def _split_inline_box(context, box, position_x, max_x, bottom_space, skip_stack,
     end = None
     if _may_take_more(texts, extra, hang, em):
         retried = tuple([] for _ in collected)
-        again = lay_out(max_x + room, retried)
+        again = _one_text_wider(context, box, result, skip_stack, max_x + room, retried[-1])
+        if again is None:
+            again = lay_out(max_x + room, retried)
         end = _fitted_end(line, again[0], width, room, overstretched, hang, em)
     if end is not None:
         again[0].cjk_end = end
@@ -700,6 +702,31 @@ def _split_inline_box(context, box, position_x, max_x, bottom_space, skip_stack,
         del items[count_before:]
         items.extend(replacement)
     return again
+
+
+def _one_text_wider(context, box, result, skip_stack, max_x, line_children):
+    """`result`, split_inline_box's line of the line box `box`, laid out again up to `max_x`, where the line is
+    one text box broken inside: its text broken again, not the whole line laid out anew as WeasyPrint would
+    (the line is the same but for that box). The box is added to `line_children` as WeasyPrint adds it.
+    None for any other line."""
+    line, resume_at = result[0], result[1]
+    if len(line.children) != 1 or not isinstance(line.children[0], boxes.TextBox) or len(resume_at) != 1:
+        return None
+    (index, inner), = resume_at.items()
+    child = box.children[index]
+    start = next(iter(skip_stack)) if skip_stack else index
+    if not isinstance(child, boxes.TextBox) or start != index or not isinstance(inner, dict):
+        return None
+    skip = next(iter(skip_stack[index] or {0: None})) if skip_stack else 0
+    child.position_x = line.children[0].position_x
+    longer, resume, preserved = split_text_box(context, child, max_x - child.position_x, skip or 0)
+    if longer is None or (resume is None and index < len(box.children) - 1):
+        return None         # the line would go on into the boxes after this one
+    line_children.append((index, longer))
+    wider = line.copy_with_children([longer])
+    wider.width = longer.position_x + longer.margin_width() - wider.content_box_x()
+    last = child.text[-1] if resume is None else child.text.encode()[:resume].decode()[-1]
+    return wider, None if resume is None else {index: {resume: None}}, preserved, result[3], last, result[5]
 
 
 def _units(text):
