@@ -141,12 +141,16 @@ def _breaking_inside(box, breaks=None):
     saved = dict(_inside_addresses)
     if breaks:
         _inside_addresses["breaks"] = breaks
-    if isinstance(box, boxes.InlineBox) and box.element is not None and "url" in box.element.get("class", "").split():
+    if _address(box):
         _inside_addresses["address"] = True
     try:
         yield
     finally:
         _inside_addresses.update(saved)
+
+
+def _address(box) -> bool:
+    return isinstance(box, boxes.InlineBox) and box.element is not None and "url" in box.element.get("class", "").split()
 
 
 # Pango breaks a line beside 「 」 『 』 as clreq allows beside “ ” ‘ ’ (Unicode's OP and CL, not QU), and the
@@ -473,9 +477,11 @@ def _gaps(box, latin=False) -> float:
     if bool(CJK.search(box.text)) == latin:
         return 0
     unspaced = _unspaced(box.text, _halves(box), chinese=not latin)
-    if not unspaced:
-        return len(box.text) - 1
-    return sum(((k - 1 not in unspaced) + (k not in unspaced)) / 2 for k in range(1, len(box.text)))
+    last = len(box.text) - 1
+    # Of the `last` gaps, those between two unspaced characters take none, beside one of them half.
+    both = sum(1 for k in unspaced if k > 0 and k - 1 in unspaced)
+    beside = sum((k > 0 and k - 1 not in unspaced) + (k < last and k + 1 not in unspaced) for k in unspaced)
+    return last - both - beside / 2
 
 
 def _unspaced(text, halves, chinese=True) -> set[int]:
@@ -638,10 +644,10 @@ def _split_inline_box(context, box, position_x, max_x, bottom_space, skip_stack,
     before = [len(items) for items in collected]
 
     def lay_out(right, into, breaks=None):
-        with _breaking_inside(box, breaks):
-            return _weasyprint_split_inline_box(
-                context, box, position_x, right, bottom_space, skip_stack, containing_block, *into,
-                first_letter_style, first_line_style)
+        # Most boxes set no context (a generator-based context manager a line is not free).
+        with _breaking_inside(box, breaks) if breaks or _address(box) else contextlib.nullcontext():
+            return _weasyprint_split_inline_box(context, box, position_x, right, bottom_space, skip_stack,
+                                                containing_block, *into, first_letter_style, first_line_style)
 
     result = lay_out(max_x, collected)
     line, resume_at = result[0], result[1]
