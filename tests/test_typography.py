@@ -108,7 +108,7 @@ def test_without_typeset_titles_rule_12_fails(tmp_path, monkeypatch):
     monkeypatch.setattr(typeset, "title", lambda text, script, vertical=False, phrases=True: html.escape(text))
     monkeypatch.setattr(typeset, "_phrases", lambda text: [])
     monkeypatch.setattr(weasyprint_cjk, "_pair_halves", lambda text: frozenset())
-    monkeypatch.setattr(weasyprint_cjk, "_latin_gaps", lambda text: [])
+    monkeypatch.setattr(weasyprint_cjk, "latin_gaps", lambda text: [])
     built = build_book(write_stress_book(tmp_path / "book"), tmp_path / "out", formats=("pdf",),
                        edition_names=["zh-Hans"])
     rule = proof.measure(built["zh-Hans", "pdf"]).rules[-1]
@@ -449,7 +449,7 @@ def test_halt_on_the_first_mark_of_a_pair_and_quotations_open_to_breaks():
 def test_the_pdfs_html_leaves_halves_and_quotation_breaks_to_the_layout():
     out = typeset.typeset("<p>是“夺取大城市之创例”。石家庄，“放管服”改革1947年</p>", "Hans", pdf=True)
     assert "halt" not in out and 'class="q"' not in out
-    assert "改革1947年" in out and 'class="hl' not in out   # the Han–Latin gaps too (_latin_gaps)
+    assert "改革1947年" in out and 'class="hl' not in out   # the Han–Latin gaps too (typeset.latin_gaps)
 
 
 def _lines_laid_out(text: str, monkeypatch=None, **patches) -> list[tuple[str, list[float]]]:
@@ -510,8 +510,10 @@ def test_the_layout_makes_the_han_latin_gaps_from_the_text(monkeypatch):
     assert abs(second[1][1] - second[1][0] - 1 - typeset.HAN_LATIN_GAP_EM) < 0.01
     edge = _lines_laid_out("一二三四五六七八九十1953年")
     assert edge[1][0] == "1953年" and abs(edge[1][1][0] - edge[0][1][0]) < 0.01
+    css = (ROOT / "layouts" / "common" / "typeset.css.j2").read_text(encoding="utf-8")   # the EPUB's gap is the same
+    assert f".hl.l {{ margin-inline-start: {typeset.HAN_LATIN_GAP_EM}em; }}" in css
     # Negative control: without the extension's gaps, the run sits against the Han.
-    monkeypatch.setattr(weasyprint_cjk, "_latin_gaps", lambda text: [])
+    monkeypatch.setattr(weasyprint_cjk, "latin_gaps", lambda text: [])
     first, _ = _lines_laid_out("一二三A四五六七八九1953年")
     assert abs(first[1][3] - first[1][2] - 1) < 0.01
 

@@ -31,7 +31,8 @@ import weasyprint
 
 from ..errors import PublishError
 # The marks a line may squeeze (zh-Hans) or end with hung (zh-Hant); the pairs' marks set half width.
-from ..stages.typeset import CLOSING, HAN_CHAR, HAN_LATIN_GAP_EM, LATIN_RUN, OPENING, TIE_UNIT, halted_marks
+from ..stages.typeset import (CLOSING, HAN_LATIN_GAP_EM, LATIN_CHAR, LATIN_RUN, OPENING, TIE_UNIT, halted_marks,
+                              latin_gaps)
 
 WEASYPRINT_VERSION = "70.0"
 if weasyprint.__version__ != WEASYPRINT_VERSION:
@@ -158,7 +159,6 @@ def _address(box) -> bool:
 # then laid out as it is (first_line_metrics).
 QUOTES_AS_BRACKETS = str.maketrans("“”‘’", "「」『』")
 QUOTES = re.compile("[“”‘’]")
-LATIN_CHAR = re.compile("[A-Za-z0-9]")
 # The text split_first_line is breaking, as it is and as broken (its quotation marks read as brackets):
 # Layout.set_text halves the pairs' marks of a part of it as the whole text does (a line-end mark whose
 # partner starts the next line stays half, until justify_line sees the room to set it whole).
@@ -174,8 +174,8 @@ _last_break = {"layout": None, "rest": ""}
 
 def split_first_line(text, style, context, max_width, justification_spacing, is_line_start=True, minimum=False):
     """Breaks beside quotation marks in Chinese text (QUOTES_AS_BRACKETS), and counts the Han–Latin gaps
-    (_latin_gaps) in the line's width, which Pango does not: where they would make it overflow, the text is
-    broken again in the measure less the gaps. An address segment that overflows the line, while
+    (typeset.latin_gaps) in the line's width, which Pango does not: where they would make it overflow, the
+    text is broken again in the measure less the gaps. An address segment that overflows the line, while
     split_inline_box allows it, keeps the longest of its `address_breaks` that fits."""
     result = _broken_first_line(text, style, context, max_width, justification_spacing, is_line_start, minimum)
     widened = _with_latin_gaps(result, text, style)
@@ -200,31 +200,15 @@ def preferred_split_first_line(text, style, context, max_width, justification_sp
                                                          is_line_start, minimum), text, style)
 
 
-def _latin_gaps(text) -> list[int]:
-    """Where in `text` a Han–Latin gap falls, after the character at each index: between Han and a Latin or
-    digit run (typeset.LATIN_RUN) beside it, as typeset's `hl` margins put it in the EPUB. In the PDF's
-    HTML typeset leaves the run in the text (`pdf`), which spares WeasyPrint an inline box each."""
-    if not LATIN_CHAR.search(text):
-        return []
-    gaps = []
-    for m in LATIN_RUN.finditer(text):
-        start, end = m.span()
-        if start > 0 and HAN_CHAR.match(text[start - 1]):
-            gaps.append(start - 1)
-        if end < len(text) and HAN_CHAR.match(text[end]):
-            gaps.append(end - 1)
-    return gaps
-
-
-def _latin_gap(style) -> float:
-    """A Han–Latin gap's width, in Pango's units made back into pixels (as glyph widths take it)."""
-    return round(HAN_LATIN_GAP_EM * style["font_size"] * TO_UNITS) * FROM_UNITS
+def _latin_gap_units(style) -> int:
+    """A Han–Latin gap's width in Pango's units, as the glyph before it is widened (_widen_before)."""
+    return round(HAN_LATIN_GAP_EM * style["font_size"] * TO_UNITS)
 
 
 def _latin_gap_width(text, style) -> float:
     """What the Han–Latin gaps of a line's `text` add to its width (none at the line's edges)."""
-    gaps = _latin_gaps(text)
-    return len(gaps) * _latin_gap(style) if gaps else 0
+    gaps = latin_gaps(text)
+    return len(gaps) * _latin_gap_units(style) * FROM_UNITS if gaps else 0
 
 
 def _broken_first_line(text, style, context, max_width, justification_spacing, is_line_start, minimum):
@@ -598,11 +582,11 @@ def _spacing(texts, extra_width, gaps, em):
     if spacing <= MAX_STRETCH_EM * em:
         return spacing, 0.0, []
     junctions = _junctions(texts, latin=True)
-    latin_gaps = sum(_gaps(b, latin=True) for b in texts) + len(junctions)
-    if not latin_gaps:
+    latin_count = sum(_gaps(b, latin=True) for b in texts) + len(junctions)
+    if not latin_count:
         return spacing, 0.0, []
-    latin = min(extra_width / (gaps + latin_gaps), MAX_LATIN_TRACKING_EM * em)
-    return (extra_width - latin * latin_gaps) / gaps, latin, junctions
+    latin = min(extra_width / (gaps + latin_count), MAX_LATIN_TRACKING_EM * em)
+    return (extra_width - latin * latin_count) / gaps, latin, junctions
 
 
 def _traditional(style) -> bool:
@@ -719,11 +703,14 @@ def _one_text_wider(context, box, result, skip_stack, max_x, line_children):
     if len(line.children) != 1 or not isinstance(line.children[0], boxes.TextBox) or len(resume_at) != 1:
         return None
     (index, inner), = resume_at.items()
-    child = box.children[index]
-    start = next(iter(skip_stack)) if skip_stack else index
-    if not isinstance(child, boxes.TextBox) or start != index or not isinstance(inner, dict):
+    child, skip = box.children[index], 0
+    if skip_stack:     # the line starts inside a child: {its index: {bytes of its text skipped: None}}
+        (start, inner_skip), = skip_stack.items()
+        if start != index:
+            return None
+        skip = next(iter(inner_skip)) if inner_skip else 0
+    if not isinstance(child, boxes.TextBox) or not isinstance(inner, dict):
         return None
-    skip = next(iter(skip_stack[index] or {0: None})) if skip_stack else 0
     child.position_x = line.children[0].position_x
     longer, resume, preserved = split_text_box(context, child, max_x - child.position_x, skip or 0)
     if longer is None or (resume is None and index < len(box.children) - 1):
@@ -954,12 +941,12 @@ def draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix):
     """WeasyPrint's, but a hyphenated box's hyphen is left out of the text: its glyph becomes Pango's
     empty glyph (nothing drawn, its advance kept), and where WeasyPrint would have drawn it is left in
     `textbox.hyphen_outline` for draw_text to draw as a shape. The Han–Latin gaps widen the glyph
-    before each (_latin_gaps)."""
-    gaps = _latin_gaps(textbox.pango_layout.text)
+    before each (typeset.latin_gaps)."""
+    gaps = latin_gaps(textbox.pango_layout.text)
     if gaps:
         # Set as WeasyPrint's draw_first_line sets it: setting it there would lay the line out anew.
         pango.pango_layout_set_single_paragraph_mode(textbox.pango_layout.layout, True)
-        _widen_before(textbox.pango_layout, gaps, round(HAN_LATIN_GAP_EM * textbox.style["font_size"] * TO_UNITS))
+        _widen_before(textbox.pango_layout, gaps, _latin_gap_units(textbox.style))
     if not hyphenated(textbox):
         return _weasyprint_draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix)
     text = textbox.pango_layout.text

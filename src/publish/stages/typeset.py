@@ -36,6 +36,7 @@ HAN_CHAR = re.compile(f"[{HAN}]")
 UPRIGHT_NUMBER = re.compile(r"[0-9]{1,2}")
 # The Han–Latin gap (layouts/common/typeset.css.j2 `.hl`), which weasyprint_cjk makes in the PDF.
 HAN_LATIN_GAP_EM = 0.1875
+LATIN_CHAR = re.compile("[A-Za-z0-9]")
 LATIN_RUN = re.compile(r"[A-Za-z0-9]+(?:[ .,:+\-/][A-Za-z0-9]+)*%?")
 # What a paragraph's tied end counts (its last line holds two): a Han character, or a Latin or digit run.
 TIE_UNIT = re.compile(f"[{HAN}]|{LATIN_RUN.pattern}")
@@ -180,11 +181,28 @@ def spine_line(text: str) -> str:
     return "".join(cells)
 
 
+def _han_sides(text: str, s: int, e: int) -> tuple[bool, bool]:
+    """Whether Han meets the run text[s:e] on its left, on its right."""
+    return s > 0 and bool(HAN_CHAR.match(text[s - 1])), e < len(text) and bool(HAN_CHAR.match(text[e]))
+
+
+def latin_gaps(text: str) -> list[int]:
+    """Where in `text` a Han–Latin gap falls, after the character at each index: each side of a Latin or
+    digit run that meets Han, where the `hl` span's margins put it. weasyprint_cjk makes these gaps in the
+    PDF, whose HTML has no span for them (`pdf`): one inline box fewer a run."""
+    if not LATIN_CHAR.search(text):
+        return []
+    gaps = []
+    for m in LATIN_RUN.finditer(text):
+        left, right = _han_sides(text, *m.span())
+        gaps += [m.start() - 1] * left + [m.end() - 1] * right
+    return gaps
+
+
 def _latin_margins(text: str, s: int, e: int, cls: str, spans: list) -> None:
     """A Latin run's span: a margin on each side that meets Han. A long word's run (en) and an
     address (url) have one even where no Han is beside them: hyphenation, and breaks inside a tied end."""
-    left = s > 0 and HAN_CHAR.match(text[s - 1])
-    right = e < len(text) and HAN_CHAR.match(text[e])
+    left, right = _han_sides(text, s, e)
     if left or right or cls != "hl":
         spans.append((s, e, cls + (" l" if left else "") + (" r" if right else "")))
 
