@@ -12,13 +12,16 @@ from .errors import ExitCode, PublishError
 
 
 def _build(args) -> int:
+    with output.interrupts_held():   # the build's native extensions, loaded before a Ctrl-C may stop it
+        import opencc  # noqa: F401
+        import pikepdf  # noqa: F401
     from .build import FORMATS, build
     from .progress import Progress
 
     with Progress(args.quiet) as progress:
         outputs = build(Path(args.book), Path(args.out), args.format or FORMATS, args.edition, progress)
-        for output in outputs:
-            progress.line(f"wrote {output.path}")
+        for written in outputs:
+            progress.line(f"wrote {written.path}")
     return ExitCode.OK
 
 

@@ -7,7 +7,9 @@ A temporary name carries the writing process's id, so that a later build can rem
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +48,17 @@ def interrupt(signum, frame) -> None:
     global _interrupted
     _interrupted = True
     raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def interrupts_held():
+    """A Ctrl-C (SIGINT) waits until the block ends: a native extension's import cannot take Python's
+    KeyboardInterrupt halfway (pikepdf's nanobind then prints a critical error and a traceback)."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})   # one that came is delivered now
 
 
 def commit(staged: list[Staged]) -> None:
