@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import gc
 import io
+import resource
+import sys
+import traceback
 
 import pdfplumber
 import pydyf
@@ -12,6 +15,7 @@ import weasyprint
 import weasyprint.layout
 from weasyprint.layout import page
 
+from conftest import SAMPLE
 from publish.extensions import weasyprint_scale
 
 CHAPTERS = "".join(f"<h1>Chapter {n}</h1>" + "<p>Some text of the chapter, long enough to wrap. </p>" * 40
@@ -53,3 +57,35 @@ def test_weasyprint_is_itself_again_after():
     assert pydyf.PDF.page_references is weasyprint_scale._pydyf_page_references
     assert page.set_page_type_computed_styles is weasyprint_scale._weasyprint_page_styles
     assert gc.get_threshold() != weasyprint_scale.GC_THRESHOLDS
+
+
+def _dive(depth: int) -> int:
+    return 0 if depth == 0 else _dive(depth - 1) + 1
+
+
+def _worst_faults_of_a_loop_at_any_depth() -> int:
+    """The most page faults 200 calls of one recursion depth cost, over depths 0 to 600: a depth whose
+    calls cross into a new chunk of CPython's frame stack maps (and faults in) a fresh chunk each time."""
+    worst = 0
+    for depth in range(0, 600, 5):
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        for _ in range(200):
+            _dive(depth)
+        worst = max(worst, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+    return worst
+
+
+def test_a_recursion_with_stack_room_maps_no_frame_chunk_per_call():
+    if sys.version_info < (3, 13):   # CPython keeps a spare chunk from 3.13 on (python/cpython#142183)
+        assert _worst_faults_of_a_loop_at_any_depth() > 1000   # the loop that crosses a chunk's end
+    assert weasyprint_scale.with_stack_room(_worst_faults_of_a_loop_at_any_depth) < 50
+
+
+def test_the_pdf_is_laid_out_and_written_with_stack_room():
+    from publish.stages import layouts, pdf
+
+    inside = []
+    document = layouts.PrintDocument(html="<p>Text</p>", base_url=SAMPLE.resolve().as_uri() + "/")
+    pdf.render(document, SAMPLE, inspect=lambda rendered: inside.append(
+        any(frame.f_code is weasyprint_scale._in_roomy_chunk.__code__ for frame, _ in traceback.walk_stack(None))))
+    assert inside == [True]

@@ -90,22 +90,26 @@ def render(document: PrintDocument, book_root: Path, metadata_date: str | None =
     logger = logging.getLogger("weasyprint")
     warnings = _WeasyPrintWarnings()
     logger.addHandler(warnings)
+
+    def lay_out_and_write():
+        rendered = lay_out(document, book_root)
+        if inspect:
+            inspect(rendered)
+        for profile in rendered.color_profiles.values():   # read through BookURLFetcher already
+            profile.__class__ = _ProfileAsFiled
+        if metadata_date:
+            rendered.metadata.created = rendered.metadata.modified = metadata_date
+        pdf = rendered.write_pdf(pdf_identifier=True, pdf_variant=variant, uncompressed_pdf=not compress)
+        if not screen:
+            return pdf, None
+        with _for_screen(rendered), weasyprint_ua.active(rendered):
+            screen_pdf = rendered.write_pdf(pdf_identifier=True, pdf_variant="pdf/ua-1",
+                                            uncompressed_pdf=True)   # pdf_tidy compresses it
+        return pdf, pdf_tidy.tidy(screen_pdf)
+
     try:
         with weasyprint_cjk.active(), weasyprint_scale.active(), weasyprint_notes.active():
-            rendered = lay_out(document, book_root)
-            if inspect:
-                inspect(rendered)
-            for profile in rendered.color_profiles.values():   # read through BookURLFetcher already
-                profile.__class__ = _ProfileAsFiled
-            if metadata_date:
-                rendered.metadata.created = rendered.metadata.modified = metadata_date
-            pdf = rendered.write_pdf(pdf_identifier=True, pdf_variant=variant,
-                                     uncompressed_pdf=not compress)
-            if screen:
-                with _for_screen(rendered), weasyprint_ua.active(rendered):
-                    screen_pdf = rendered.write_pdf(pdf_identifier=True, pdf_variant="pdf/ua-1",
-                                                    uncompressed_pdf=True)   # pdf_tidy compresses it
-                screen_pdf = pdf_tidy.tidy(screen_pdf)
+            pdf, screen_pdf = weasyprint_scale.with_stack_room(lay_out_and_write)
     except FatalURLFetchingError as exc:
         raise PublishError(str(exc), book_root) from None
     finally:
