@@ -23,6 +23,7 @@ import pikepdf
 SUBSET_NAME = re.compile(r"^[A-Z]{6}\+")
 FONT_PROGRAMS = ("/FontFile", "/FontFile2", "/FontFile3")
 COLOUR_SPACE_OPERATORS = {"cs", "CS"}
+SELECTING_OPERATORS = "cs CS Do BI ID EI"   # what _select_colour_spaces reads: colour spaces, forms, inline images
 IMAGE_NAME = re.compile(rb"/i[0-9a-f]{32}[01]")   # WeasyPrint's: MD5 of the URL, then the interpolation flag
 
 
@@ -88,7 +89,8 @@ def _select_colour_spaces(stream, resources, page: int, used: dict, active: froz
     key = resources.objgen if resources.is_indirect else id(resources)
     _, names, pages = used.setdefault(key, (resources, set(), set()))
     pages.add(page)
-    for operands, operator in pikepdf.parse_content_stream(stream):
+    # Only the operators read here: qpdf then makes no Python object for the text's many others.
+    for operands, operator in pikepdf.parse_content_stream(stream, SELECTING_OPERATORS):
         op = str(operator)
         if op in COLOUR_SPACE_OPERATORS:
             names.add(str(operands[0]))
