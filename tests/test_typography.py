@@ -471,6 +471,25 @@ def _lines_laid_out(text: str, monkeypatch=None, **patches) -> list[tuple[str, l
     return [("".join(c["text"] for c in row), [c["x0"] / em for c in row]) for _, row in sorted(rows.items())]
 
 
+MIXED_TEXTS = [
+    "一二三四五六七八九十" * 4,
+    "石家庄1947年11月12日解放，是“夺取大城市之创例”……他说：“好！”然后abc defghijklmnopqrstuvwxyz走了。",
+    "Python and HarfBuzz shape text; 中文排版需要clreq的规则，见https://www.w3.org/TR/clreq/。",
+    "iiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiii一二三" * 2,
+    "a b c d e f g h i j k l m n o p q r s t u v w x y z 一二三四五" * 2,
+]
+
+
+@pytest.mark.parametrize("text", MIXED_TEXTS)
+def test_a_line_is_broken_from_what_surely_fills_it_as_from_the_whole_text(text, monkeypatch):
+    """weasyprint_cjk gives Pango only the start of a paragraph that fills a line, by each character's least
+    advance (_filling), and a few characters more: the lines are those of the whole text laid out."""
+    assert weasyprint_cjk._filling(text, 10) < len(text)     # the text is cut
+    cut = _lines_laid_out(text)
+    assert cut == _lines_laid_out(text, monkeypatch, _filling=lambda text, ems: len(text))
+    assert len(cut) >= 3
+
+
 def test_the_layout_halves_a_pairs_mark_and_breaks_beside_quotation_marks_from_the_text(monkeypatch):
     """The PDF's HTML has no span for either (typeset `pdf`): the extension reads them from the text."""
     text = "一二三四五六七八九“十一二三”，四五六"

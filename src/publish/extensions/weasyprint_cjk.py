@@ -24,15 +24,15 @@ import contextlib
 import functools
 import io
 import re
-from math import inf
+from math import ceil, inf
 
 import pyphen
 import weasyprint
 
 from ..errors import PublishError
 # The marks a line may squeeze (zh-Hans) or end with hung (zh-Hant); the pairs' marks set half width.
-from ..stages.typeset import (CLOSING, HAN_LATIN_GAP_EM, LATIN_CHAR, LATIN_RUN, OPENING, TIE_UNIT, halted_marks,
-                              latin_gaps)
+from ..stages.typeset import (CLOSING, HAN_CHAR, HAN_LATIN_GAP_EM, LATIN_CHAR, LATIN_RUN, OPENING, TIE_UNIT,
+                              halted_marks, latin_gaps)
 
 WEASYPRINT_VERSION = "70.0"
 if weasyprint.__version__ != WEASYPRINT_VERSION:
@@ -68,6 +68,15 @@ MAX_LATIN_TRACKING_EM = 0.06
 # one, because the address segment after it does not fit in what is left and it has no mark to squeeze
 # or hang, breaks inside that segment instead.
 MAX_COLOUR_GAP_EM = 0.15
+
+
+# The least advance, in ems, of a Han character (every CJK font's ideographs are square), a full-width mark
+# (halved: half an em; the fonts' narrowest, …, is 0.89 em whole) and a Latin letter or digit (the fonts'
+# narrowest, j, is 0.31 em); any other character (a space, a zero-width mark) counts nothing.
+LEAST_ADVANCE_EM = ((HAN_CHAR, 1.0), (re.compile(f"[{''.join(sorted(MARKS))}]"), 0.4), (LATIN_CHAR, 0.2))
+# Characters read past a line's end to know where it may break (……” before a full stop is four that may not
+# start a line).
+LOOKAHEAD = 8
 
 
 # A URL, e-mail address or path breaks after these and before # and -, at the edges of the typesetting
@@ -211,6 +220,17 @@ def _latin_gap_width(text, style) -> float:
     return len(gaps) * _latin_gap_units(style) * FROM_UNITS if gaps else 0
 
 
+def _filling(text, ems) -> int:
+    """The length of the start of `text` that surely fills a line `ems` wide, counting each character's
+    least advance (LEAST_ADVANCE_EM), and LOOKAHEAD characters more to show where the line may break."""
+    end, filled = 0, 0.0
+    while filled < ems and end < len(text):
+        chunk = text[end:end + max(1, ceil(ems - filled))]    # what fills the rest if all of it is Han
+        filled += sum(len(pattern.findall(chunk)) * least for pattern, least in LEAST_ADVANCE_EM)
+        end += len(chunk)
+    return min(len(text), end + LOOKAHEAD)
+
+
 def _broken_first_line(text, style, context, max_width, justification_spacing, is_line_start, minimum):
     broken = text
     if style["hyphens"] != "auto" and _chinese(style) and QUOTES.search(text):
@@ -223,9 +243,9 @@ def _broken_first_line(text, style, context, max_width, justification_spacing, i
         if (_chinese(style) and not minimum and max_width is not None and 0 < max_width < inf
                 and style["font_size"] and style["hyphens"] != "auto"):
             # WeasyPrint lays out four lines' worth of the text to find where the first line ends (its
-            # `ratio`, for Latin words); a Chinese character is half an em wide or more, so two lines' worth
-            # and a few characters to look ahead do. If they fit on one line, the whole text is laid out.
-            shorter = int(2 * max_width / style["font_size"]) + 4
+            # `ratio`, for Latin words); what surely fills one line, and a few characters to look ahead, do.
+            # If they fit on one line after all, the whole text is laid out.
+            shorter = _filling(broken, max_width / style["font_size"])
             if shorter < len(broken):
                 result = _weasyprint_split_first_line(broken[:shorter], style, context, max_width,
                                                       justification_spacing, is_line_start, minimum)
