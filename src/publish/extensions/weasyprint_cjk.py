@@ -475,13 +475,19 @@ def _text_boxes(box):
 
 
 def _gaps(box, latin=False) -> float:
-    """Gaps between the characters of a Chinese box that take spacing, or with `latin` of a Latin box.
-    Pango puts half a character's letter-spacing before it and half after (none before the first, none
-    after the last): a gap beside an unspaced character takes half."""
-    if bool(CJK.search(box.text)) == latin:
+    """Gaps between the characters of a Chinese box that take spacing, or with `latin` of a Latin box."""
+    return _text_gaps(box.text, _halves(box), latin)
+
+
+@functools.lru_cache(maxsize=256)    # a line's boxes are counted several times as it is fitted and justified
+def _text_gaps(text, halves, latin) -> float:
+    """_gaps of a box's `text` with the marks at `halves` set half width. Pango puts half a character's
+    letter-spacing before it and half after (none before the first, none after the last): a gap beside an
+    unspaced character takes half."""
+    if bool(CJK.search(text)) == latin:
         return 0
-    unspaced = _unspaced(box.text, _halves(box), chinese=not latin)
-    last = len(box.text) - 1
+    unspaced = _unspaced(text, halves, chinese=not latin)
+    last = len(text) - 1
     # Of the `last` gaps, those between two unspaced characters take none, beside one of them half.
     both = sum(1 for k in unspaced if k > 0 and k - 1 in unspaced)
     beside = sum((k > 0 and k - 1 not in unspaced) + (k < last and k + 1 not in unspaced) for k in unspaced)
@@ -884,12 +890,19 @@ def justify_line(context, line, extra_width):
     widen = dict.fromkeys(junctions, spacing) | dict.fromkeys(latin_junctions, latin)
     added = _spread(line, spacing, 0, widen, unhalt, latin)
     added -= half if unhalt else 0
-    # Pango spaces clusters, not characters: where the font joins some (—— is one glyph), space again
-    # with the gaps Pango really made (boxes are re-laid from their current width, junctions widen).
-    if spacing and abs(added - extra_width) > 0.01 and added / spacing > 0.5:
+    # Pango spaces clusters, not characters: where the font joins some (—— is one glyph) in a box _spread
+    # laid out, space again with the gaps Pango really made (boxes are re-laid from their current width,
+    # junctions widen). A counted box's gaps are its characters' (up to Pango's rounding of the spacing).
+    if (spacing and abs(added - extra_width) > 0.01 and added / spacing > 0.5
+            and any(_spaced_by_pango(box) for box in texts)):
         factor = extra_width / added
         widen = dict.fromkeys(junctions, spacing * (factor - 1)) | dict.fromkeys(latin_junctions, latin * (factor - 1))
         _spread(line, spacing * factor, 0, widen, None, latin * factor)
+
+
+def _spaced_by_pango(box) -> bool:
+    """Whether _spread laid the box out with its spacing, not counted it (SpacedLayout.unlaid)."""
+    return isinstance(box.pango_layout, SpacedLayout) and "natural" not in box.pango_layout.__dict__
 
 
 def _edge_run(line, side):
