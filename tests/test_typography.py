@@ -6,6 +6,7 @@ import contextlib
 import html
 import importlib
 import io
+import random
 import re
 import shutil
 import xml.etree.ElementTree as ElementTree
@@ -452,14 +453,17 @@ def test_the_pdfs_html_leaves_halves_and_quotation_breaks_to_the_layout():
     assert "改革1947年" in out and 'class="hl' not in out   # the Han–Latin gaps too (typeset.latin_gaps)
 
 
-def _lines_laid_out(text: str, monkeypatch=None, **patches) -> list[tuple[str, list[float]]]:
-    """`text` laid out by WeasyPrint with weasyprint_cjk, 10 em to a line, ragged right; each line's text
-    and its characters' left edges in ems, read on the PDF. `patches`: weasyprint_cjk's names replaced."""
+def _lines_laid_out(text: str, monkeypatch=None, justify=False, **patches) -> list[tuple[str, list[float]]]:
+    """`text` laid out by WeasyPrint with weasyprint_cjk, 10 em to a line, ragged right (or `justify`); each
+    line's text and its characters' left edges in ems, read on the PDF. `patches`: weasyprint_cjk's names
+    replaced."""
     for name, value in patches.items():
         monkeypatch.setattr(weasyprint_cjk, name, value)
     font = (ROOT / "fonts" / "NotoSerifCJKsc-Regular.otf").as_uri()
-    page = (f'<style>@font-face {{ font-family: B; src: url("{font}"); }} @page {{ size: 200px 200px; margin: 0 }}'
-            f'p {{ font: 10px B; width: 100px; margin: 0 }}</style><p lang="zh-Hans">{html.escape(text)}</p>')
+    align = "justify" if justify else "left"
+    page = (f'<style>@font-face {{ font-family: B; src: url("{font}"); }} @page {{ size: 200px 3000px; margin: 0 }}'
+            f'p {{ font: 10px B; width: 100px; margin: 0; text-align: {align} }}</style>'
+            f'<p lang="zh-Hans">{html.escape(text)}</p>')
     with weasyprint_cjk.active():
         data = weasyprint.HTML(string=page).write_pdf()
     with pdfplumber.open(io.BytesIO(data)) as pdf:
@@ -488,6 +492,28 @@ def test_a_line_is_broken_from_what_surely_fills_it_as_from_the_whole_text(text,
     cut = _lines_laid_out(text)
     assert cut == _lines_laid_out(text, monkeypatch, _filling=lambda text, ems: len(text))
     assert len(cut) >= 3
+
+
+def test_a_wider_line_counted_is_the_line_pango_breaks(monkeypatch):
+    """A justified line laid out again with room for one more unit (to squeeze its marks) is counted from its
+    characters' widths where it can be (_counted_wider): the lines and every glyph's place are those of
+    the line broken again by Pango."""
+    chapter = (ROOT / "manuscript" / "chapters" / "01-article.md").read_text(encoding="utf-8")
+    han = sorted(set(re.findall("[\u4e00-\u9fff]", chapter)))
+    pick = random.Random(7)
+    # Han in phrases of 2 to 9, then a comma, a full stop, an enumeration comma or a quotation (nested
+    # quotations in some): pairs of marks (”。 ，“ ’”) side by side, as in the bench's books.
+    text = ""
+    while len(text) < 1500:
+        phrase = "".join(pick.choice(han) for _ in range(pick.randint(2, 9)))
+        if pick.random() < 0.2:
+            phrase = "“" + phrase + ("‘" + pick.choice(han) * 2 + "’" if pick.random() < 0.3 else "") + "”"
+        text += phrase + pick.choice("，，，。、；")
+    counted, taken = weasyprint_cjk._counted_wider, []
+    monkeypatch.setattr(weasyprint_cjk, "_counted_wider", lambda *args: taken.append(counted(*args)) or taken[-1])
+    lines = _lines_laid_out(text, justify=True)
+    assert sum(line is not None for line in taken) >= 5, taken
+    assert lines == _lines_laid_out(text, monkeypatch, justify=True, _counted_wider=lambda *args: None)
 
 
 def test_the_layout_halves_a_pairs_mark_and_breaks_beside_quotation_marks_from_the_text(monkeypatch):

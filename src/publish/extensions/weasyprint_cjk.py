@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import copy
 import functools
 import io
 import re
@@ -579,21 +580,24 @@ def _spread(box, spacing, x_advance, junctions, unhalt=None, latin=0.0):
     return x_advance
 
 
-_halving_savings: dict[tuple[str, str], float] = {}   # (font style and size, mark) -> width
+_widths: dict[tuple[str, str, bool], float] = {}   # (font style and size, character, halved) -> width
+
+
+def _width(style, char, halved=False) -> float:
+    """A character's width alone in a style's font and size, set half width (`halt`) if `halved`, measured
+    once."""
+    key = (line_break._font_style_cache_key(style, include_size=True), char, halved)
+    if key not in _widths:
+        layout = SpacedLayout(style, 0, frozenset({0}) if halved else frozenset())
+        layout.set_text(char)
+        _widths[key] = line_break.line_size(layout.get_first_line()[0], style)[0]
+        layout.deactivate()
+    return _widths[key]
 
 
 def _halving_saves(style, mark) -> float:
-    """The width a mark gives up set half width (`halt`), in a style's font and size, measured once."""
-    key = (line_break._font_style_cache_key(style, include_size=True), mark)
-    if key not in _halving_savings:
-        widths = []
-        for halve in (frozenset(), frozenset({0})):
-            layout = SpacedLayout(style, 0, halve)
-            layout.set_text(mark)
-            widths.append(line_break.line_size(layout.get_first_line()[0], style)[0])
-            layout.deactivate()
-        _halving_savings[key] = widths[0] - widths[1]
-    return _halving_savings[key]
+    """The width a mark gives up set half width (`halt`), in a style's font and size."""
+    return _width(style, mark) - _width(style, mark, halved=True)
 
 
 def _gap_count(texts) -> int:
@@ -738,7 +742,8 @@ def _one_text_wider(context, box, result, skip_stack, max_x, line_children):
     if not isinstance(child, boxes.TextBox) or not isinstance(inner, dict):
         return None
     child.position_x = line.children[0].position_x
-    longer, resume, preserved = split_text_box(context, child, max_x - child.position_x, skip or 0)
+    counted = _counted_wider(line.children[0], child, skip or 0, max_x - child.position_x)
+    longer, resume, preserved = counted or split_text_box(context, child, max_x - child.position_x, skip or 0)
     if longer is None or (resume is None and index < len(box.children) - 1):
         return None         # the line would go on into the boxes after this one
     line_children.append((index, longer))
@@ -746,6 +751,59 @@ def _one_text_wider(context, box, result, skip_stack, max_x, line_children):
     wider.width = longer.position_x + longer.margin_width() - wider.content_box_x()
     last = child.text[-1] if resume is None else child.text.encode()[:resume].decode()[-1]
     return wider, None if resume is None else {index: {resume: None}}, preserved, result[3], last, result[5]
+
+
+def _counted_wider(first, child, skip, available):
+    """The line `first` (a Chinese text box, `child`'s text broken `skip` bytes in) with the units after its
+    break that fit in `available`, as split_text_box would return it, its width counted from the widths of
+    its characters alone instead of laid out: where the line's characters are one glyph each, and the units
+    only Han and marks that are one glyph each (not … —) followed by one more. None where Pango's break
+    could differ from the count: an unknown text after the break, a unit ending within 0.01 pt of the
+    measure, the paragraph's tied end, no unit that fits."""
+    layout = first.pango_layout
+    if (layout is not _last_break["layout"] or not layout.__dict__.get("one_glyph_each") or not first.text
+            or not _counted_character(first.text[-1]) or first.style["letter_spacing"] not in ("normal", 0)):
+        return None
+    rest = _last_break["rest"][:40]
+    halves = layout.halves
+    if _halving(first.style, 0):
+        # The pairs' halves as Pango had them when it broke the line (_pair_halves, on the text being broken).
+        source = first.text + rest
+        halves = frozenset(halted_marks(source)) if ADJACENT_MARKS.search(source) else frozenset()
+        if {i for i in halves if i < len(first.text)} != layout.halves:
+            return None
+    width, taken = first.width, 0
+    for unit in _units(rest):
+        if unit is None:
+            return None
+        end = taken + unit[0]
+        if (end == len(rest) and len(rest) < len(_last_break["rest"])) or not all(
+                map(_counted_character, rest[taken:end + 1])):
+            return None     # what follows the unit, which says whether the line may break after it, unknown
+        at = len(first.text) + taken
+        widened = width + sum(_width(first.style, c, halved=at + k in halves) for k, c in enumerate(rest[taken:end]))
+        if widened > available + 0.01:
+            break
+        if widened > available - 0.01:
+            return None
+        width, taken = widened, end
+    if not taken:
+        return None
+    text = first.text + rest[:taken]
+    halves = frozenset(i for i in halves if i < len(text))
+    if child is _tie["box"] and len(child.text.encode()[:skip].decode()) + len(text) > _tie["at"]:
+        return None         # the break moves before the tied end (_moved_before_tie_or_dash)
+    longer = child.copy_with_text(text)
+    longer.width, longer.height, longer.baseline = width, first.height, first.baseline
+    longer.margin_top, longer.margin_bottom = first.margin_top, first.margin_bottom
+    longer.pango_layout = copy.copy(layout)
+    longer.pango_layout.text, longer.pango_layout.halves, longer.pango_layout.max_width = text, halves, available
+    resume = None if taken == len(_last_break["rest"]) else skip + len(text.encode())
+    return longer, resume, False
+
+
+def _counted_character(char) -> bool:
+    return bool(HAN_CHAR.match(char)) or (char in MARKS and char not in "…—")
 
 
 def _units(text):
