@@ -18,7 +18,7 @@ import pytest
 
 from conftest import MANUSCRIPT, SAMPLE, build_book
 from publish import output, processes
-from publish.stages import fonts
+from publish.stages import fonts, pdf
 from publish.build import source_date
 from publish.stages.manuscript import load
 
@@ -172,13 +172,16 @@ def test_a_killed_parent_leaves_no_worker_and_the_next_build_removes_its_tempora
 
 @pytest.mark.parametrize("shared_folder", [True, False], ids=["built", "negative control"])
 def test_a_build_leaves_nothing_in_the_temporary_directory(tmp_path, monkeypatch, shared_folder):
-    """WeasyPrint copies the fonts of each document it lays out into a `weasyprint-…` folder that a forked
-    worker, ended by os._exit, never removes (5 MB a layout; a long book lays out many pieces): the build
-    keeps its processes' temporary files in one folder and removes it. Negative control: without that
-    folder, the fonts are left behind."""
+    """WeasyPrint copies the fonts of each document it lays out into a `weasyprint-…` folder, removed when the
+    document is freed; a forked worker ended by os._exit while a document lives (killed, or here kept to
+    the end) never removes it (5 MB a layout; a long book lays out many pieces): the build keeps its
+    processes' temporary files in one folder and removes it. Negative control: without that folder, the
+    fonts are left behind."""
     temporary = tmp_path / "tmp"
     temporary.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    documents, lay_out = [], pdf.lay_out
+    monkeypatch.setattr(pdf, "lay_out", lambda *args: documents.append(lay_out(*args)) or documents[-1])
     if not shared_folder:
         monkeypatch.setattr(processes, "temporary_folder", contextlib.nullcontext)
     build_book(MANUSCRIPT, tmp_path / "out", formats=("pdf",))
