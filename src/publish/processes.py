@@ -25,9 +25,11 @@ def die_with_parent(parent: int) -> None:
 def temporary_folder():
     """The temporary files of this process and of those it forks, in one folder removed when the block
     ends. WeasyPrint copies a document's fonts into a folder of its own (`weasyprint-…`, 5 MB for this
-    book's) and removes it only when its FontConfiguration is collected, which never happens in a process
-    that ends with os._exit, as multiprocessing's workers do: every layout in a worker left its fonts in
-    the system's temporary directory, and a 1M-character book's build 200 MB. A build killed (SIGKILL)
+    book's) and removes it only when its FontConfiguration is freed, which never happens in a process that
+    ends with os._exit while the document lives, as multiprocessing's workers do: before 4 December 2026
+    every layout in a worker left its fonts in the system's temporary directory, and a 1M-character book's
+    build 200 MB (since pdf.render lays out in a frame of its own, a finished document is freed; a killed
+    worker's is not). A build killed (SIGKILL)
     cannot remove its folder: the next one removes the folders of processes no longer running."""
     _remove_orphans(tempfile.gettempdir())
     folder = tempfile.mkdtemp(prefix=f"publish-{os.getpid()}-")
