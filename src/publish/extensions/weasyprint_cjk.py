@@ -383,9 +383,14 @@ def _pair_halves(text) -> frozenset[int]:
         if whole is not None and whole.startswith(text):
             source = whole[:len(text) + 2]     # a pair's second unit (…… ——) is two characters
             break
+    return _halves_in(source, len(text))
+
+
+def _halves_in(source, length) -> frozenset[int]:
+    """typeset.halted_marks of `source` before `length` (the marks after it only complete the pairs)."""
     if not ADJACENT_MARKS.search(source):
         return frozenset()
-    return frozenset(i for i in halted_marks(source) if i < len(text))
+    return frozenset(i for i in halted_marks(source) if i < length)
 
 
 def _insert_halves(attributes, text, indices) -> None:
@@ -768,8 +773,7 @@ def _counted_wider(first, child, skip, available):
     halves = layout.halves
     if _halving(first.style, 0):
         # The pairs' halves as Pango had them when it broke the line (_pair_halves, on the text being broken).
-        source = first.text + rest
-        halves = frozenset(halted_marks(source)) if ADJACENT_MARKS.search(source) else frozenset()
+        halves = _halves_in(first.text + rest, len(first.text) + len(rest))
         if {i for i in halves if i < len(first.text)} != layout.halves:
             return None
     width, taken = first.width, 0
