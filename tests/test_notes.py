@@ -2,6 +2,7 @@
 `publish proof`'s rules 10 and 11, each with a book or a PDF that fails it; the EPUB's pop-up notes."""
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import zipfile
@@ -292,3 +293,33 @@ def test_a_latin_run_cut_between_two_lines_of_a_long_note_has_no_margin_at_the_c
         '<span class="url hl">tps://<span class="u">ww</span></span>',
         '<span class="url hl r"><span class="u">w.</span>w3.org</span>屋，']
     assert "".join(re.sub("<[^>]+>", "", piece) for piece in notes._cut(inner, [5, 8, 100])) == re.sub("<[^>]+>", "", inner)
+
+
+def test_a_pages_footnote_area_from_its_notes_kept_layouts_draws_as_weasyprints(tmp_path, monkeypatch):
+    """weasyprint_notes sets the page's footnote area from the layouts it made of each note alone to measure
+    it, instead of WeasyPrint laying the area out again: the stress book, with a note long enough to go on
+    over pages, draws the same bytes either way, and the kept layouts are used on every page with notes."""
+    import pikepdf
+
+    from publish import build as pipeline
+    from publish.extensions import weasyprint_notes
+    from publish.stages import edition, layouts, pdf
+
+    loaded = manuscript.load(write_stress_book(tmp_path / "book", long_note=480))
+    document = layouts.render_print(edition.make(loaded, "zh-Hans", pipeline.labels(loaded)), loaded)
+    kept_area, used = weasyprint_notes._kept_area, []
+
+    def counted(context, area):
+        laid = kept_area(context, area)
+        if area.children:
+            used.append(laid is not None)
+        return laid
+    monkeypatch.setattr(weasyprint_notes, "_kept_area", counted)
+    kept = pdf.render(document, loaded.root, compress=False)
+    assert len(used) > 5 and all(used), used
+    monkeypatch.setattr(weasyprint_notes, "_kept_area", lambda context, area: None)
+    relaid = pdf.render(document, loaded.root, compress=False)
+    with pikepdf.open(io.BytesIO(kept)) as ours, pikepdf.open(io.BytesIO(relaid)) as weasyprints:
+        assert len(ours.pages) == len(weasyprints.pages)
+        for number, (page, again) in enumerate(zip(ours.pages, weasyprints.pages), 1):
+            assert page.Contents.read_bytes() == again.Contents.read_bytes(), f"page {number}"

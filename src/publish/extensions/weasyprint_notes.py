@@ -8,8 +8,8 @@ rounding error (834.653… > 834.653…), which moves notes to the next page tha
 
 Here each note is laid out once, alone in the area, and its height kept; the area's height is the sum
 of its notes' (notes have no margins to collapse, layouts/print/book.css.j2) and overflows when that sum
-is over its max-height by more than 0.01 px. The page's final area is still laid out by WeasyPrint
-(`make_page`), which draws it.
+is over its max-height by more than 0.01 px. The page's final area, which make_page lays out again
+whole to draw it, is those layouts stacked (`_kept_area`): each note is laid out once.
 
 And before it places a line, WeasyPrint asks of every box on the line whether it is a note still to
 place, each time by going through the list of all the document's notes waiting: 10 % of the layout of a
@@ -28,7 +28,7 @@ from math import inf
 
 from . import weasyprint_cjk   # noqa: F401  (refuses any WeasyPrint but the one this is written for)
 from ..stages.notes import CONTINUED
-from weasyprint.formatting_structure import build  # noqa: E402
+from weasyprint.formatting_structure import boxes, build  # noqa: E402
 from weasyprint.layout import LayoutContext  # noqa: E402
 from weasyprint.layout import block as layout_block  # noqa: E402
 from weasyprint.layout import page as layout_page  # noqa: E402
@@ -85,8 +85,39 @@ def _note_height(context, note) -> float:
     if key not in heights:
         single = build.create_anonymous_boxes(area.copy_with_children([note]).deepcopy())
         single = block_level_layout(context, single, -inf, None, area.page)[0]
-        heights[key] = (single.height, note)   # the note kept alive: its id stays its own
-    return heights[key][0]
+        heights[key] = (single, note)   # the note kept alive: its id stays its own
+    return heights[key][0].height
+
+
+def _kept_area(context, area):
+    """The page's footnote area `area` (a copy of the context's, as make_page lays it out) laid out from the
+    layouts _note_height kept of its notes, stacked (notes have no margins to collapse), instead of laid out
+    anew; None where a note's is not kept or is not a one-note area."""
+    notes = context.current_footnote_area.children
+    heights = context.__dict__.get("_publish_note_heights", {})
+    kept = [heights.get((id(note), context.current_footnote_area.width), (None,))[0] for note in notes]
+    if (not notes or len(notes) != len(area.children) or None in kept
+            or any(len(single.children) != 1 for single in kept)):
+        return None
+    first = kept[0]
+    laid = first.copy_with_children([])
+    laid.page = area.page
+    laid.translate(area.position_x - first.position_x, area.position_y - first.position_y)
+    top = y = laid.content_box_y()
+    for single in kept:
+        note = single.children[0]
+        note.translate(area.position_x - single.position_x, y - note.position_y)
+        laid.children.append(note)
+        y += note.margin_height()
+    laid.height = max(min(y - top, laid.max_height), laid.min_height)
+    return laid
+
+
+def _page_block_level_layout(context, box, *args, **kwargs):
+    """WeasyPrint's, for make_page: its page's footnote area from the kept layouts of its notes (_kept_area)."""
+    if isinstance(box, boxes.FootnoteAreaBox) and (laid := _kept_area(context, box)) is not None:
+        return laid, None, {"break": "any", "page": None}, [], False, None
+    return block_level_layout(context, box, *args, **kwargs)
 
 
 def update_footnote_area(self) -> bool:
@@ -259,6 +290,7 @@ def active():
     LayoutContext.report_footnote = report_footnote
     LayoutContext.unlayout_footnote = unlayout_footnote
     layout_page.make_page = make_page
+    layout_page.block_level_layout = _page_block_level_layout
     layout_block._linebox_layout = linebox_layout
     try:
         yield
@@ -271,4 +303,5 @@ def active():
         LayoutContext.report_footnote = _weasyprint_report_footnote
         LayoutContext.unlayout_footnote = _weasyprint_unlayout_footnote
         layout_page.make_page = _weasyprint_make_page
+        layout_page.block_level_layout = block_level_layout
         layout_block._linebox_layout = _weasyprint_linebox_layout
