@@ -201,6 +201,11 @@ def test_the_marks_and_the_notes_moved_to_their_calls():
     assert notes.at_page_foot(chapter) == (
         '<p>我<span class="nw">们<span class="footnote" id="fn-c-1" data-mark="①">注一\n'
         '<span class="fn-p">注二</span></span></span>去<span class="halt">，</span></p>\n')
+    # A call at a paragraph's tied end (typeset's `nw`) is tied by it: one span, not one in another.
+    tied = ('<p>我<span class="nw">们去<sup class="footnote-ref" id="fnref-c-1"><a href="#fn-c-1">①</a></sup>。</span></p>\n'
+            '<div class="footnotes">\n<div class="footnote" id="fn-c-1" data-mark="①"><p>注一</p>\n</div>\n</div>\n')
+    assert notes.at_page_foot(tied) == (
+        '<p>我<span class="nw">们去<span class="footnote" id="fn-c-1" data-mark="①">注一</span>。</span></p>\n')
 
 
 def test_a_book_may_set_its_notes_after_each_chapter(tmp_path):

@@ -27,6 +27,7 @@ BLOCKS = re.compile(r"<(/?)(p|ul|ol|li|blockquote)\b([^>]*)>")
 # entity) and the elements that character closes (typeset.py's halt, a quotation).
 FIRST_CALL = re.compile(r'(?:(?P<char>[^<>\s&]|&\w+;)(?P<closes>(?:</\w+>)*))?'
                         r'<sup class="footnote-ref" id="fnref(?P<ref>[^":]+)"><a [^>]*>(?P<mark>[^<]*)</a></sup>')
+TIE = '<span class="nw">'   # typeset.py's: text that must not break
 MARK_ATTRIBUTE = re.compile(r'(<span class="footnote" id="([^"]+)" data-mark=")[^"]*(")')
 STATED = re.compile(r'(<span class="footnote" id="([^"]+)" data-mark="([^"]*)")')
 
@@ -56,8 +57,11 @@ def at_page_foot(chapter_html: str) -> str:
         body = re.sub(r"^<p>(.*?)</p>", r"\1", notes[ident], count=1, flags=re.S)
         inner = BLOCKS.sub(lambda m: f'<{m[1]}span class="fn-{m[2]}"{m[3]}>' if not m[1] else "</span>", body)
         note = f'<span class="footnote" id="{ident}" data-mark="{match["mark"]}">{inner}</span>'
+        tag = chapter_html.rfind("<", 0, match.start())
+        if match["char"] and not match["closes"] and chapter_html.startswith(TIE, tag):
+            return match["char"] + note    # already tied: the character is in an `nw` span's text (a paragraph's end)
         if match["char"]:   # the note goes inside the elements the character closes (a halt, a quotation)
-            return f'<span class="nw">{match["char"]}{note}</span>{match["closes"]}'
+            return f'{TIE}{match["char"]}{note}</span>{match["closes"]}'
         return note
 
     return FIRST_CALL.sub(place, chapter_html)
