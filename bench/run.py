@@ -160,11 +160,15 @@ def report(results: dict, label: str) -> None:
     print("    sizes: " + ", ".join(f"{k} {v / 1e6:.2f} MB" for k, v in r["sizes"].items()))
     for name, floor in r["floor"].items():
         stages = r["stages"][name]["stages"][f"{name}/pdf"]
+        whole = f"WeasyPrint alone {floor['total']:.2f} s (parse {floor['parse']:.2f}, layout {floor['layout']:.2f}, " \
+                f"write {floor['write']:.2f}), {floor['pages']} pages, {floor['pages'] / floor['total']:.1f} pages/s"
+        if "layout in pieces" in stages:   # print and screen PDFs laid out together, a process per piece
+            print(f"    {name} print and screen PDFs, laid out in pieces: {sum(stages.values()):.2f} s; {whole} "
+                  "(one print PDF, one process)")
+            continue
         pipeline = sum(stages.values()) - stages.get("write screen PDF", 0)
         print(f"    {name} print PDF: pipeline {pipeline:.2f} s (from the edition to the bytes; then the screen "
-              f"PDF from the same layout, {stages.get('write screen PDF', 0):.2f} s), WeasyPrint "
-              f"alone {floor['total']:.2f} s (parse {floor['parse']:.2f}, layout {floor['layout']:.2f}, "
-              f"write {floor['write']:.2f}), {floor['pages']} pages, {floor['pages'] / floor['total']:.1f} pages/s; "
+              f"PDF from the same layout, {stages.get('write screen PDF', 0):.2f} s), {whole}; "
               "ratio " + verdict(pipeline / floor["total"], 1.15))
         bare, ours = r["floor_unmarked"][name], r["ours"][name]
         print(f"    {name} print PDF in one process (HTML {ours['html']:.2f}, layout and write {ours['layout_write']:.2f}, "
@@ -178,8 +182,9 @@ def report(results: dict, label: str) -> None:
           f"{typst['pages']} pages, {typst['pages'] / typst['seconds']:.0f} pages/s; ours ({first} print and screen PDF "
           f"from one layout) {ours:.2f} s, {r['floor'][first]['pages']} pages; XeLaTeX not installable here")
     one, many = r["one_edition"].values()
+    ratio = many["wall"] / one["wall"]   # issue 14's target is the 1M book's; a short book is one piece
     print(f"    one edition, all its files: 1 core {one['wall']:.2f} s, {os.cpu_count()} cores {many['wall']:.2f} s; "
-          "ratio " + verdict(many["wall"] / one["wall"], 0.6))
+          "ratio " + (verdict(ratio, 0.6) if label == "1M" else f"{ratio:7.2f}"))
     if "pandoc" in r:
         for name, st in r["stages"].items():   # reading the book, converting, checking fonts, the EPUB
             t = sum(sum(st["stages"].get(where, {}).values()) for where in ("book", f"{name}/-", f"{name}/epub"))

@@ -92,8 +92,9 @@ def main(book: Path, out: Path, html_dir: Path, name: str, editions: int) -> Non
     start = time.perf_counter()
     build.build(book, out, edition_names=[name], progress=lambda _m: None)
     wall = time.perf_counter() - start
+    stages = {where: dict(spent) for where, spent in times.items()}   # the build's, not the floors' below
     save_floor_html(book, html_dir, name)
-    print(json.dumps({"stages": times, "wall": wall,
+    print(json.dumps({"stages": stages, "wall": wall,
                       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                       "loadavg": os.getloadavg()}))
 
